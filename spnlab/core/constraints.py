@@ -1,0 +1,84 @@
+"""Keras constraints for accumulators (LibSPN-Keras compatible).
+
+Keras applies a variable's constraint after every optimiser update, so these keep weights valid
+between steps. The sum layers normalise in the forward pass as well, so a model stays a valid
+distribution whatever constraint a user picks.
+"""
+import keras
+import tensorflow as tf
+
+register = keras.saving.register_keras_serializable(package="spnlab")
+
+
+def _check_number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"Expected `{name}` to be a number. Received: {name}={value!r}")
+    return float(value)
+
+
+@register
+class GreaterEqualEpsilon(keras.constraints.Constraint):
+    """`w <- max(w, epsilon)`."""
+
+    def __init__(self, epsilon=1e-10):
+        self.epsilon = _check_number("epsilon", epsilon)
+
+    def __call__(self, w):
+        return tf.maximum(w, tf.cast(self.epsilon, w.dtype))
+
+    def get_config(self):
+        return {"epsilon": self.epsilon}
+
+
+@register
+class GreaterEqualEpsilonNormalized(keras.constraints.Constraint):
+    """`w <- c / sum(c, axis)` with `c = max(w, epsilon / n)`, n the size of `axis`.
+
+    The default constraint of linear accumulators: keeps every weight positive (so hard EM can
+    never lock a child out for good) and every sum's weights normalised.
+    """
+
+    def __init__(self, epsilon=1e-10, axis=-2):
+        self.epsilon = _check_number("epsilon", epsilon)
+        self.axis = int(axis)
+
+    def __call__(self, w):
+        w = tf.convert_to_tensor(w)
+        n = tf.cast(tf.shape(w)[self.axis], w.dtype)
+        c = tf.maximum(w, tf.cast(self.epsilon, w.dtype) / n)
+        return c / tf.reduce_sum(c, axis=self.axis, keepdims=True)
+
+    def get_config(self):
+        return {"epsilon": self.epsilon, "axis": self.axis}
+
+
+@register
+class LogNormalized(keras.constraints.Constraint):
+    """`w <- log_softmax(w, axis)`: log-space accumulators normalised per sum."""
+
+    def __init__(self, axis=-2):
+        self.axis = int(axis)
+
+    def __call__(self, w):
+        return tf.nn.log_softmax(w, axis=self.axis)
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+@register
+class Clip(keras.constraints.Constraint):
+    """`w <- clip(w, min, max)`; `max=None` leaves values unbounded above."""
+
+    def __init__(self, min, max=None):  # noqa: A002 - LibSPN-Keras argument names
+        self.min = _check_number("min", min)
+        self.max = None if max is None else _check_number("max", max)
+        if self.max is not None and self.max < self.min:
+            raise ValueError(f"Expected `max` >= `min`. Received: min={min}, max={max}")
+
+    def __call__(self, w):
+        w = tf.maximum(w, tf.cast(self.min, w.dtype))
+        return w if self.max is None else tf.minimum(w, tf.cast(self.max, w.dtype))
+
+    def get_config(self):
+        return {"min": self.min, "max": self.max}

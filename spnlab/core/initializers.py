@@ -1,0 +1,136 @@
+"""Initializers for accumulators and leaf parameters (LibSPN-Keras compatible)."""
+import keras
+import numpy as np
+import tensorflow as tf
+
+register = keras.saving.register_keras_serializable(package="spnlab")
+
+
+@register
+class Dirichlet(keras.initializers.Initializer):
+    """Weights drawn from Dirichlet(alpha) along `axis`: every sum starts normalised.
+
+    Args:
+        axis: the axis that sums to 1 (the children, -2 for accumulators).
+        alpha: concentration, a number or a vector as long as `axis`.
+        seed: optional int seed.
+    """
+
+    def __init__(self, axis=-2, alpha=0.1, seed=None):
+        self.axis = int(axis)
+        if np.any(np.asarray(alpha, dtype=float) <= 0):
+            raise ValueError(f"Expected `alpha` > 0. Received: alpha={alpha!r}")
+        self.alpha = alpha if np.isscalar(alpha) else list(np.asarray(alpha, float))
+        self.seed = seed
+
+    def __call__(self, shape, dtype=None):
+        shape = list(shape)
+        n = shape[self.axis]
+        alpha = np.broadcast_to(np.asarray(self.alpha, dtype=float), [n])
+        rng = np.random.default_rng(self.seed)
+        other = shape[:self.axis % len(shape)] + shape[self.axis % len(shape) + 1:]
+        draws = rng.dirichlet(alpha, size=int(np.prod(other)) if other else 1)   # [prod, n]
+        draws = np.moveaxis(draws.reshape(other + [n]), -1, self.axis % len(shape))
+        return tf.constant(draws, dtype=dtype or "float32")
+
+    def get_config(self):
+        return {"axis": self.axis, "alpha": self.alpha, "seed": self.seed}
+
+
+@register
+class EpsilonInverseFanIn(keras.initializers.Initializer):
+    """Every weight `epsilon / n` with n the size of `axis` (for unweighted hard EM)."""
+
+    def __init__(self, axis=-2, epsilon=1e-4):
+        self.axis = int(axis)
+        self.epsilon = float(epsilon)
+
+    def __call__(self, shape, dtype=None):
+        return tf.fill(shape, tf.cast(self.epsilon / shape[self.axis], dtype or "float32"))
+
+    def get_config(self):
+        return {"axis": self.axis, "epsilon": self.epsilon}
+
+
+@register
+class Equidistant(keras.initializers.Initializer):
+    """Values evenly spaced in [minval, maxval] along `axis` (components of a leaf by default).
+
+    LibSPN-Keras spaced along the last axis, which for its leaf parameters `[1, S, D, K, V]` is
+    the variable axis, so every component got `minval`; here `axis` defaults to the component
+    axis of our leaf parameters `[S, D, K]`, -1.
+    """
+
+    def __init__(self, minval=0.0, maxval=1.0, axis=-1):
+        self.minval, self.maxval, self.axis = float(minval), float(maxval), int(axis)
+
+    def __call__(self, shape, dtype=None):
+        shape = list(shape)
+        n = shape[self.axis]
+        line = np.linspace(self.minval, self.maxval, n)
+        view = [1] * len(shape)
+        view[self.axis] = n
+        return tf.constant(np.broadcast_to(line.reshape(view), shape), dtype=dtype or "float32")
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, "axis": self.axis}
+
+
+class _QuantileSplit(keras.initializers.Initializer):
+    """Poon & Domingos (2011) leaf initialisation: sort each variable's data, cut it into K
+    quantile groups, one per component, and use a statistic of each group.
+
+    Args:
+        data: array-like `[N, ...]` (per-variable values along the first axis) or a batched
+            `tf.data.Dataset` of such arrays; call `adapt(data)` later if None.
+
+    Returned tensors have shape `[S, D, K]` for leaf parameters of that shape, where the data
+    has `[N, S]` (or `[N, S, D]`) values.
+    """
+
+    def __init__(self, data=None):
+        self._sorted = None
+        if data is not None:
+            self.adapt(data)
+
+    def adapt(self, data):
+        if isinstance(data, tf.data.Dataset):
+            data = np.concatenate([np.asarray(b) for b in data], axis=0)
+        data = np.asarray(data, dtype=float)
+        if data.ndim < 2 or data.shape[0] < 1:
+            raise ValueError(f"Expected `data` of shape [num_samples, num_vars, ...]. "
+                             f"Received: data.shape={data.shape}")
+        self._sorted = np.sort(data, axis=0)
+
+    def _statistic(self, group):
+        raise NotImplementedError
+
+    def __call__(self, shape, dtype=None):
+        if self._sorted is None:
+            raise RuntimeError(f"{type(self).__name__} needs data: pass `data=` or call adapt().")
+        shape = list(shape)
+        k = shape[-1]
+        groups = np.array_split(self._sorted, k, axis=0)
+        stats = np.stack([self._statistic(g) for g in groups], axis=-1)   # [S, (D,) K]
+        while stats.ndim < len(shape):
+            stats = stats[:, None] if stats.ndim == 2 else stats[None]
+        return tf.constant(np.broadcast_to(stats, shape), dtype=dtype or "float32")
+
+    def get_config(self):
+        return {}
+
+
+@register
+class PoonDomingosMeanOfQuantileSplit(_QuantileSplit):
+    """Component locations: the mean of each quantile group (see `_QuantileSplit`)."""
+
+    def _statistic(self, group):
+        return group.mean(axis=0)
+
+
+@register
+class PoonDomingosStddevOfQuantileSplit(_QuantileSplit):
+    """Component scales: the standard deviation of each quantile group (see `_QuantileSplit`)."""
+
+    def _statistic(self, group):
+        return np.maximum(group.std(axis=0), 1e-3)

@@ -1,0 +1,113 @@
+"""SequentialSumProductNetwork: a Keras Sequential of SPN layers that trains with `fit`."""
+import keras
+import tensorflow as tf
+
+from spnlab.core.layers.leaves_base import BaseLeaf
+from spnlab.core.layers.products import DenseProduct, ReduceProduct
+from spnlab.core.layers.regions import PermuteAndPadScopesRandom
+from spnlab.core.layers.sum_layers import SumLayerBase
+
+
+@keras.saving.register_keras_serializable(package="spnlab")
+class SequentialSumProductNetwork(keras.Sequential):
+    """A stack of SPN layers (LibSPN-Keras compatible).
+
+    Args:
+        layers: the layers, from `FlatToRegions` to `RootSum`.
+        infer_no_evidence: calling the model with `(x, evidence_mask)` returns `x` completed by
+            backpropagating to the leaves under the layers' sum ops (posterior mean for the
+            gradient / EM ops, MPE-like for hard EM, samples for the sample op), as in
+            LibSPN-Keras. The free functions in `spnlab.core.queries` do the same with an
+            explicit choice of method.
+        unsupervised: train on `x` alone (the loss gets the model output as `y_true`).
+            None means `not infer_no_evidence`.
+        infer_weighted_sum: for `infer_no_evidence`, weight the leaf modes by the signal (True)
+            or take the mode of the leaf with the largest signal (False).
+
+    Product fan-ins are filled into every `PermuteAndPadScopesRandom(factors=None)`.
+    """
+
+    def __init__(self, layers=None, infer_no_evidence=False, unsupervised=None,
+                 infer_weighted_sum=True, **kwargs):
+        if unsupervised is None:
+            unsupervised = not infer_no_evidence
+        if infer_no_evidence and unsupervised:
+            raise ValueError("Expected `unsupervised=False` with `infer_no_evidence=True`. "
+                             f"Received: unsupervised={unsupervised}")
+        self.infer_no_evidence = bool(infer_no_evidence)
+        self.unsupervised = bool(unsupervised)
+        self.infer_weighted_sum = bool(infer_weighted_sum)
+        layers = list(layers or [])
+        factors = [l.num_factors for l in layers if isinstance(l, (DenseProduct, ReduceProduct))]
+        for layer in layers:
+            if isinstance(layer, PermuteAndPadScopesRandom) and layer.factors is None:
+                layer.set_factors(factors)
+        super().__init__(layers=layers, **kwargs)
+
+    # -- training -------------------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        if self.unsupervised and y is None:
+            y = tf.stop_gradient(y_pred)
+        return super().compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight,
+                                    training=training)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if self.unsupervised and y is None:
+            y = tf.stop_gradient(y_pred)
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    # -- sum ops on a live model -------------------------------------------------------------
+    @property
+    def sum_layers(self):
+        return [l for l in self.layers if isinstance(l, SumLayerBase)]
+
+    @property
+    def leaf(self):
+        return next((l for l in self.layers if isinstance(l, BaseLeaf)), None)
+
+    def set_sum_op(self, sum_op, layers=None):
+        """Switch the sum op of all sum layers (or of `layers`, names or layer objects).
+
+        Accumulators are converted when the new op keeps them in the other space, without
+        changing the distribution; the compiled train/test functions are dropped so the next
+        `fit` traces the new backward pass. The optimiser is the caller's choice (an EM op
+        wants `OnlineExpectationMaximization`, the gradient op a gradient optimiser).
+        """
+        targets = self.sum_layers if layers is None else [
+            self.get_layer(l) if isinstance(l, str) else l for l in layers]
+        for layer in targets:
+            if not isinstance(layer, SumLayerBase):
+                raise TypeError(f"Expected sum layers in `layers`. Received: {layer!r}")
+        for layer in targets:
+            layer.set_sum_op(sum_op)
+        self.train_function = self.test_function = self.predict_function = None
+        return self
+
+    # -- LibSPN-Keras style completion ---------------------------------------------------------
+    def zero_evidence_inference(self, size):
+        """Backpropagate to the leaves with no evidence: samples under SumOpSampleBackprop,
+        a mode under hard EM, the posterior mean under soft EM / gradient. `[size, V]`."""
+        from spnlab.core.queries.runner import find_leaf, num_variables
+        from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
+        import numpy as np
+        dtype = "int32" if isinstance(find_leaf(self), (IndicatorLeaf, CategoricalLeaf)) \
+            else "float32"
+        x = np.zeros([int(size), num_variables(self)], dtype=dtype)
+        return self.complete(x, np.zeros(x.shape, bool))
+
+    def complete(self, x, evidence_mask):
+        """Fill unobserved entries of `x` by backprop to the leaves under the layers' own ops."""
+        from spnlab.core.queries.inference import _complete
+        from spnlab.core.queries.runner import check_data, run_to_leaves
+        x, mask = check_data(self, x, evidence_mask)
+        leaf_pass = run_to_leaves(self, x, mask)
+        modes = leaf_pass.leaf.modes()
+        if not self.infer_weighted_sum:
+            g = leaf_pass.leaf_signal
+            k = tf.one_hot(tf.argmax(tf.abs(g), axis=-1), tf.shape(g)[-1], dtype=g.dtype)
+            leaf_pass = leaf_pass._replace(leaf_signal=k * tf.reduce_sum(g, -1, keepdims=True))
+        return _complete(leaf_pass, x, mask, modes)
+
+    def get_config(self):
+        return {**super().get_config(), "infer_no_evidence": self.infer_no_evidence,
+                "unsupervised": self.unsupervised, "infer_weighted_sum": self.infer_weighted_sum}

@@ -1,0 +1,1 @@
+"""Pure TensorFlow functions: the maths that layers and sum ops wire together."""

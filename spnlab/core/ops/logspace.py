@@ -1,0 +1,88 @@
+"""Numerically stable log-space primitives.
+
+Every function here accepts `-inf` (probability zero) and never produces NaN from finite or
+`-inf` inputs: a log-sum-exp over nothing but `-inf` is `-inf`.
+"""
+import tensorflow as tf
+
+
+def safe_max(x, axis, keepdims=True):
+    """Max over `axis` with non-finite results replaced by 0, for use as a shift.
+
+    Shifting by a `-inf` maximum would produce `-inf - -inf = NaN`; shifting by 0 instead leaves
+    `exp(x - 0) = 0` for those rows, which is exactly right.
+    """
+    m = tf.stop_gradient(tf.reduce_max(x, axis=axis, keepdims=keepdims))
+    return tf.where(tf.math.is_finite(m), m, tf.zeros_like(m))
+
+
+def logsumexp(x, axis, keepdims=False):
+    """`log(sum(exp(x)))` over `axis`, max-shifted, `-inf` for all-`-inf` rows."""
+    m = safe_max(x, axis, keepdims=True)
+    out = tf.math.log(tf.reduce_sum(tf.exp(x - m), axis=axis, keepdims=True)) + m
+    return out if keepdims else tf.squeeze(out, axis=axis)
+
+
+def logmatmul_parts(x, log_w):
+    """Log-space matrix product of a region tensor with per-region weight matrices.
+
+    Args:
+        x: child log-values, `[batch, scopes, decomps, num_in]`.
+        log_w: normalised log-weights, `[scopes, decomps, num_in, num_out]`.
+
+    Returns:
+        `(shift, prod, y)`: the per-row shift `m` `[B, S, D, 1]`, the linear product
+        `prod = exp(x - m) @ exp(log_w)` `[B, S, D, O]`, and
+        `y[b,s,d,j] = log sum_i exp(x[b,s,d,i] + log_w[s,d,i,j]) = log(prod) + m`.
+
+    One matmul per layer: the shift is per (batch, scope, decomp) row, so the exponentiated
+    children lie in [0, 1] and so do the weights.
+    """
+    m = safe_max(x, axis=-1)                                     # [B, S, D, 1]
+    e = tf.exp(x - m)                                            # [B, S, D, I]
+    prod = tf.einsum("bsdi,sdio->bsdo", e, tf.exp(log_w))        # [B, S, D, O]
+    return m, prod, tf.math.log(prod) + m
+
+
+def logmatmul(x, log_w):
+    """`log(exp(x) @ exp(log_w))` per region; see `logmatmul_parts` for shapes."""
+    return logmatmul_parts(x, log_w)[2]
+
+
+def normalize_log_weights(accumulators, logspace, axis=-2):
+    """Normalised log-weights from accumulators.
+
+    Args:
+        accumulators: unnormalised weights, `[..., num_in, num_out]`; log-space values when
+            `logspace` is true, non-negative linear values otherwise.
+        logspace: whether `accumulators` hold logs.
+        axis: the axis of the children of each sum (normalised over).
+
+    Returns:
+        Log-weights of the same shape, `logsumexp` over `axis` equal to 0.
+    """
+    if logspace:
+        return tf.nn.log_softmax(accumulators, axis=axis)
+    total = tf.reduce_sum(accumulators, axis=axis, keepdims=True)
+    return tf.math.log(accumulators) - tf.math.log(total)
+
+
+def normalize_log_weights_vjp(accumulators, logspace, d_log_w, axis=-2):
+    """Vector-Jacobian product of `normalize_log_weights` (the exact gradient to accumulators).
+
+    For log-space accumulators a, l = a - logsumexp(a): dL/da = g - softmax(a) * sum(g).
+    For linear accumulators a, l = log a - log sum a: dL/da = g / a - sum(g) / sum(a).
+    """
+    g_sum = tf.reduce_sum(d_log_w, axis=axis, keepdims=True)
+    if logspace:
+        return d_log_w - tf.nn.softmax(accumulators, axis=axis) * g_sum
+    total = tf.reduce_sum(accumulators, axis=axis, keepdims=True)
+    return tf.math.divide_no_nan(d_log_w, accumulators) - g_sum / total
+
+
+def log_softmax_safe(x, axis=-1):
+    """log-softmax that maps an all-`-inf` row to all `-inf` instead of NaN."""
+    lse = logsumexp(x, axis=axis, keepdims=True)
+    finite = tf.math.is_finite(lse)
+    shifted = x - tf.where(finite, lse, tf.zeros_like(lse))
+    return tf.where(finite, shifted, tf.fill(tf.shape(x), tf.constant(-float("inf"), x.dtype)))

@@ -1,0 +1,49 @@
+"""Online expectation maximisation as a Keras 3 optimiser (works with `model.fit`)."""
+import keras
+import tensorflow as tf
+
+
+@keras.saving.register_keras_serializable(package="spnlab")
+class OnlineExpectationMaximization(keras.optimizers.Optimizer):
+    """Online EM: every variable becomes `(1 - lr) * var + lr * C` with `C = -gradient`.
+
+    The EM sum ops hand their counts to the optimiser as the (negated) gradient of the
+    accumulators: soft EM the expected counts normalised per sum, hard EM / unweighted / sample
+    the raw winner counts divided by the batch size (DESIGN.md section 3). The accumulators'
+    constraint (`GreaterEqualEpsilonNormalized` by default) renormalises each sum after the
+    update, and the sum layers normalise in the forward pass too, so the rule is
+    `A <- normalise((1 - lr) A + lr C)`. EM-learned leaves (`use_accumulators=True`) get the same
+    convex blend of their sufficient statistics. With lr = 1 and the whole data set as one
+    batch, a soft-EM step is one exact EM iteration.
+
+    As in LibSPN-Keras the rule is applied to every trainable variable it is given, so use it
+    with EM sum ops and EM leaves (gradient-trained parameters need a gradient optimiser).
+
+    Args:
+        learning_rate: the step size in (0, 1].
+        accumulate_batches: sum the signals of this many batches (averaged) before one update;
+            uses Keras' gradient accumulation, so the variables change every k-th step only.
+    """
+
+    def __init__(self, learning_rate=0.01, accumulate_batches=1, name="OnlineEM", **kwargs):
+        if isinstance(accumulate_batches, bool) or not isinstance(accumulate_batches, int) \
+                or accumulate_batches < 1:
+            raise ValueError("Expected `accumulate_batches` to be a positive int. "
+                             f"Received: accumulate_batches={accumulate_batches!r}")
+        if isinstance(learning_rate, (int, float)) and not 0 < learning_rate <= 1:
+            raise ValueError(f"Expected `learning_rate` in (0, 1]. Received: "
+                             f"learning_rate={learning_rate!r}")
+        kwargs.pop("gradient_accumulation_steps", None)
+        super().__init__(learning_rate=learning_rate, name=name,
+                         gradient_accumulation_steps=accumulate_batches if accumulate_batches > 1
+                         else None, **kwargs)
+        self.accumulate_batches = accumulate_batches
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = tf.cast(learning_rate, variable.dtype)
+        self.assign(variable, (1.0 - lr) * variable - lr * tf.cast(gradient, variable.dtype))
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("gradient_accumulation_steps", None)
+        return {**config, "accumulate_batches": self.accumulate_batches}

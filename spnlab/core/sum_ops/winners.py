@@ -1,0 +1,48 @@
+"""Choosing one child per sum: argmax with uniform tie-breaking, or a draw from the posterior.
+
+Shared by the hard-EM, unweighted hard-EM and sampling sum ops so that the three never drift
+apart. All functions take log-scores `[N, num_in]` (rows may contain `-inf`) and return int64
+winners `[N]`.
+"""
+import tensorflow as tf
+
+from spnlab.core.ops.logspace import log_softmax_safe
+
+
+def argmax_random_ties(scores, generator):
+    """Index of the maximum of each row; ties are broken uniformly at random.
+
+    A row of nothing but `-inf` (a sample the sum gives probability 0) ties everywhere and so
+    gets a uniformly random child.
+    """
+    is_max = tf.equal(scores, tf.reduce_max(scores, axis=-1, keepdims=True))     # [N, I]
+    noise = generator.uniform(tf.shape(scores), dtype=scores.dtype)             # [N, I]
+    return tf.argmax(tf.where(is_max, noise, -tf.ones_like(noise)), axis=-1)
+
+
+def sample_categorical(scores, generator):
+    """One draw per row from Categorical(softmax(scores)) by the Gumbel-max trick."""
+    log_p = log_softmax_safe(scores, axis=-1)                                   # [N, I]
+    # An all -inf row has no distribution; fall back to uniform so a winner still exists.
+    log_p = tf.where(tf.math.is_finite(tf.reduce_max(log_p, -1, keepdims=True)),
+                     log_p, tf.zeros_like(log_p))
+    u = generator.uniform(tf.shape(scores), minval=1e-20, maxval=1.0, dtype=scores.dtype)
+    gumbel = -tf.math.log(-tf.math.log(u))
+    return tf.argmax(log_p + gumbel, axis=-1)
+
+
+def select_winners(scores, generator, sample_prob):
+    """Argmax winners, each replaced by a posterior draw with probability `sample_prob`.
+
+    Args:
+        scores: log-scores `[N, num_in]`.
+        generator: a `tf.random.Generator`.
+        sample_prob: python float in [0, 1] or None (same as 0).
+    """
+    if not sample_prob:
+        return argmax_random_ties(scores, generator)
+    if sample_prob >= 1.0:
+        return sample_categorical(scores, generator)
+    use_sample = generator.uniform(tf.shape(scores)[:1], dtype=scores.dtype) < sample_prob
+    return tf.where(use_sample, sample_categorical(scores, generator),
+                    argmax_random_ties(scores, generator))
