@@ -57,19 +57,21 @@ class Equidistant(keras.initializers.Initializer):
     """Values evenly spaced in [minval, maxval] along `axis` (components of a leaf by default).
 
     LibSPN-Keras spaced along the last axis, which for its leaf parameters `[1, S, D, K, V]` is
-    the variable axis, so every component got `minval`; here `axis` defaults to the component
-    axis of our leaf parameters `[S, D, K]`, -1.
+    the variable axis, so every component got `minval`; here `axis=None` (the default) means the
+    component axis: -2 for leaf parameters `[1, S, D, K, V]`, -1 for any other rank (`[S, D, K]`).
     """
 
-    def __init__(self, minval=0.0, maxval=1.0, axis=-1):
-        self.minval, self.maxval, self.axis = float(minval), float(maxval), int(axis)
+    def __init__(self, minval=0.0, maxval=1.0, axis=None):
+        self.minval, self.maxval = float(minval), float(maxval)
+        self.axis = None if axis is None else int(axis)
 
     def __call__(self, shape, dtype=None):
         shape = list(shape)
-        n = shape[self.axis]
+        axis = self.axis if self.axis is not None else (-2 if len(shape) == 5 else -1)
+        n = shape[axis]
         line = np.linspace(self.minval, self.maxval, n)
         view = [1] * len(shape)
-        view[self.axis] = n
+        view[axis] = n
         return tf.constant(np.broadcast_to(line.reshape(view), shape), dtype=dtype or "float32")
 
     def get_config(self):
@@ -85,7 +87,8 @@ class _QuantileSplit(keras.initializers.Initializer):
             `tf.data.Dataset` of such arrays; call `adapt(data)` later if None.
 
     Returned tensors have shape `[S, D, K]` for leaf parameters of that shape, where the data
-    has `[N, S]` (or `[N, S, D]`) values.
+    has `[N, S]` (or `[N, S, D]`) values. For the leaves' own parameter shape `[1, S, D, K, V]`
+    the components are axis -2 and the data is `[N, S]`, `[N, S, D]` or `[N, S, D, V]`.
     """
 
     def __init__(self, data=None):
@@ -109,9 +112,15 @@ class _QuantileSplit(keras.initializers.Initializer):
         if self._sorted is None:
             raise RuntimeError(f"{type(self).__name__} needs data: pass `data=` or call adapt().")
         shape = list(shape)
-        k = shape[-1]
+        leaf_shape = len(shape) == 5                          # [1, S, D, K, V] leaf parameters
+        k = shape[-2] if leaf_shape else shape[-1]
         groups = np.array_split(self._sorted, k, axis=0)
         stats = np.stack([self._statistic(g) for g in groups], axis=-1)   # [S, (D,) K]
+        if leaf_shape:
+            if stats.ndim == 4:                                           # [S, D, V, K]
+                stats = np.moveaxis(stats, -1, -2)[None]                  # [1, S, D, K, V]
+            else:                                                         # [S, (D,) K]
+                stats = (stats[:, None] if stats.ndim == 2 else stats)[None, ..., None]
         while stats.ndim < len(shape):
             stats = stats[:, None] if stats.ndim == 2 else stats[None]
         return tf.constant(np.broadcast_to(stats, shape), dtype=dtype or "float32")

@@ -37,6 +37,9 @@ class LogDropout(keras.layers.Layer):
                 noise, tf.reduce_max(noise, axis=self.axis_at_least_one, keepdims=True)))
         return tf.where(keep, x, tf.constant(-np.inf, x.dtype))
 
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "noise_shape": self.noise_shape,
                 "seed": self.seed, "axis_at_least_one": self.axis_at_least_one}
@@ -100,6 +103,9 @@ class NormalizeStandardScore(keras.layers.Layer):
         mean, stddev = self.statistics(x)
         out = (x - mean) / (stddev + self.normalization_epsilon)
         return (out, mean, stddev) if return_stats else out
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
     def denormalize(self, y, mean, stddev):
         return y * (stddev + self.normalization_epsilon) + mean

@@ -1,6 +1,8 @@
 """A one-call RAT-SPN (random tensorised SPN, Peharz et al. 2019) in the LibSPN-Keras layout."""
 import math
 
+import keras
+
 from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
@@ -50,7 +52,7 @@ def ratspn(num_vars, depth=2, num_repetitions=4, num_input_distributions=4, num_
                          f"would only join padding. Use depth <= {max(1, math.ceil(math.log2(num_vars)))}")
     discrete = leaf is None or getattr(leaf, "num_categories", None) is not None
     dtype = input_dtype or ("int32" if discrete else "float32")
-    layers = [FlatToRegions(num_repetitions, input_shape=[num_vars], dtype=dtype)]
+    layers = [keras.Input(shape=(num_vars,), dtype=dtype), FlatToRegions(num_repetitions, dtype=dtype)]
     if leaf is None:
         layers += [IndicatorLeaf(2), DenseSum(num_input_distributions, **sum_kwargs)]
     else:

@@ -1,6 +1,8 @@
 """Region graphs (trees of variable sets) and their dense SPN layer stacks (LibSPN-Keras API)."""
+import keras
 import numpy as np
 
+from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
 from spnlab.core.layers.products import DenseProduct
 from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes
 from spnlab.core.layers.sum_layers import DenseSum, RootSum
@@ -106,7 +108,9 @@ def region_graph_to_dense_spn(region_graph_root, leaf_node, num_sums_iterable,
     sum_kwargs = dict(logspace_accumulators=logspace_accumulators,
                       accumulator_initializer=accumulator_initializer,
                       linear_accumulator_constraint=linear_accumulator_constraint, sum_op=sum_op)
-    layers = [FlatToRegions(num_decomps=1, input_shape=[num_vars]), leaf_node,
+    discrete = isinstance(leaf_node, (IndicatorLeaf, CategoricalLeaf))
+    layers = [keras.Input(shape=(num_vars,), dtype="int32" if discrete else "float32"),
+              FlatToRegions(num_decomps=1), leaf_node,
               PermuteAndPadScopes(permutations=np.asarray([perm]))]
     if not product_first:
         layers.append(DenseSum(next(sums), **sum_kwargs))

@@ -108,6 +108,17 @@ class SequentialSumProductNetwork(keras.Sequential):
             leaf_pass = leaf_pass._replace(leaf_signal=k * tf.reduce_sum(g, -1, keepdims=True))
         return _complete(leaf_pass, x, mask, modes)
 
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        # keras.Sequential.from_config rebuilds with `cls(name=...)` only, which dropped these.
+        config = dict(config)
+        flags = {k: bool(config.pop(k)) for k in
+                 ("infer_no_evidence", "unsupervised", "infer_weighted_sum") if k in config}
+        model = super().from_config(config, custom_objects=custom_objects)
+        for key, value in flags.items():
+            setattr(model, key, value)
+        return model
+
     def get_config(self):
         return {**super().get_config(), "infer_no_evidence": self.infer_no_evidence,
                 "unsupervised": self.unsupervised, "infer_weighted_sum": self.infer_weighted_sum}

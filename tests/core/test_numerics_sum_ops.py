@@ -1,0 +1,179 @@
+"""The five sum ops' backward passes against NumPy formulas and finite differences (float64)."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import spnlab.core as spnk
+from spnlab.core.ops.logspace import logmatmul
+
+B, S, D, I, O = 5, 2, 3, 4, 3
+
+
+def random_case(seed, logspace=False):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(B, S, D, I))
+    acc = rng.dirichlet(np.ones(I), size=(S, D, O)).transpose(0, 1, 3, 2)     # [S, D, I, O]
+    if logspace:
+        acc = np.log(acc) + rng.normal(size=acc.shape)                          # unnormalised
+    return x, acc
+
+
+def np_log_weights(acc, logspace):
+    w = np.exp(acc) if logspace else acc
+    return np.log(w / w.sum(axis=-2, keepdims=True))
+
+
+def np_posteriors(x, log_w):
+    """p[b,s,d,i,j] = exp(x_i + l_ij - y_j) and y `[B, S, D, O]` by explicit sums."""
+    joint = x[..., :, None] + log_w[None]                                        # [B,S,D,I,O]
+    y = np.log(np.exp(joint).sum(axis=-2))
+    return np.exp(joint - y[..., None, :]), y
+
+
+def signals(op, x, acc, logspace, dy):
+    x_t, acc_t = tf.constant(x), tf.constant(acc)
+    with tf.GradientTape() as tape:
+        tape.watch([x_t, acc_t])
+        y = op.weighted_sum(x_t, acc_t, logspace)
+    dx, dacc = tape.gradient(y, [x_t, acc_t], output_gradients=tf.constant(dy))
+    return y.numpy(), dx.numpy(), dacc.numpy()
+
+
+@pytest.mark.parametrize("op", [spnk.SumOpGradBackprop(), spnk.SumOpEMBackprop(),
+                                spnk.SumOpHardEMBackprop(seed=0),
+                                spnk.SumOpUnweightedHardEMBackprop(seed=0),
+                                spnk.SumOpSampleBackprop(seed=0)], ids=lambda o: type(o).__name__)
+def test_every_op_has_the_same_forward_value(op):
+    x, acc = random_case(0)
+    _, y_ref = np_posteriors(x, np_log_weights(acc, False))
+    y = op.weighted_sum(tf.constant(x), tf.constant(acc), False).numpy()
+    np.testing.assert_allclose(y, y_ref, rtol=1e-10)
+
+
+@pytest.mark.parametrize("logspace", [True, False])
+def test_gradient_op_matches_finite_differences(logspace):
+    x, acc = random_case(1, logspace)
+    coef = np.random.default_rng(2).normal(size=(B, S, D, O))
+    op = spnk.SumOpGradBackprop(logspace_accumulators=logspace)
+
+    def f(x_, acc_):
+        return float(np.sum(coef * op.weighted_sum(tf.constant(x_), tf.constant(acc_),
+                                                   logspace).numpy()))
+
+    _, dx, dacc = signals(op, x, acc, logspace, coef)
+    eps = 1e-6
+    for arr, grad in ((x, dx), (acc, dacc)):
+        fd = np.zeros_like(arr)
+        for idx in np.ndindex(arr.shape):
+            hi, lo = arr.copy(), arr.copy()
+            hi[idx] += eps
+            lo[idx] -= eps
+            args_hi = (hi, acc) if arr is x else (x, hi)
+            args_lo = (lo, acc) if arr is x else (x, lo)
+            fd[idx] = (f(*args_hi) - f(*args_lo)) / (2 * eps)
+        np.testing.assert_allclose(grad, fd, atol=1e-6)
+
+
+def test_soft_em_signals_are_brute_force_posterior_counts():
+    x, acc = random_case(3)
+    dy = -np.abs(np.random.default_rng(4).normal(size=(B, S, D, O)))
+    p, _ = np_posteriors(x, np_log_weights(acc, False))
+    _, dx, dacc = signals(spnk.SumOpEMBackprop(), x, acc, False, dy)
+    np.testing.assert_allclose(dx, np.einsum("bsdj,bsdij->bsdi", dy, p), rtol=1e-10)
+    counts = -np.einsum("bsdj,bsdij->sdij", dy, p)                       # n[i, j] >= 0
+    np.testing.assert_allclose(-dacc, counts / counts.sum(axis=-2, keepdims=True), rtol=1e-10)
+
+
+def test_hard_em_winners_are_the_explicit_argmax():
+    x, acc = random_case(5)
+    rng = np.random.default_rng(6)
+    dy = np.where(rng.random((B, S, D, O)) < 0.5, -rng.random((B, S, D, O)), 0.0)
+    log_w = np_log_weights(acc, False)
+    winners = np.argmax(x[..., :, None] + log_w[None], axis=-2)          # [B, S, D, O]
+    exp_dx = np.zeros_like(x)
+    exp_dacc = np.zeros_like(acc)
+    for b, s, d, j in np.ndindex(dy.shape):
+        exp_dx[b, s, d, winners[b, s, d, j]] += dy[b, s, d, j]
+        exp_dacc[s, d, winners[b, s, d, j], j] += dy[b, s, d, j]
+    _, dx, dacc = signals(spnk.SumOpHardEMBackprop(seed=0), x, acc, False, dy)
+    np.testing.assert_allclose(dx, exp_dx, atol=1e-12)
+    np.testing.assert_allclose(dacc, exp_dacc, atol=1e-12)
+
+
+def test_unweighted_winners_ignore_the_weights():
+    x, acc = random_case(7)
+    dy = -np.random.default_rng(8).random((B, S, D, O))
+    winners = np.argmax(x, axis=-1)                                      # [B, S, D]
+    one_hot = np.eye(I)[winners]
+    exp_dx = one_hot * dy.sum(-1, keepdims=True)
+    exp_dacc = np.einsum("bsdi,bsdj->sdij", one_hot, dy)
+    other_acc = np.random.default_rng(9).dirichlet(np.ones(I), size=(S, D, O)).transpose(0, 1, 3, 2)
+    for weights in (acc, other_acc):
+        _, dx, dacc = signals(spnk.SumOpUnweightedHardEMBackprop(seed=0), x, weights, False, dy)
+        np.testing.assert_allclose(dx, exp_dx, atol=1e-12)
+        np.testing.assert_allclose(dacc, exp_dacc, atol=1e-12)
+
+
+def test_ties_are_broken_uniformly():
+    n = 4000
+    x = np.zeros((n, 1, 1, 3))                        # three equal children
+    acc = np.full((1, 1, 3, 1), 1.0 / 3)
+    _, dx, _ = signals(spnk.SumOpHardEMBackprop(seed=3), x, acc, False, -np.ones((n, 1, 1, 1)))
+    freq = (dx[:, 0, 0] != 0).mean(axis=0)
+    np.testing.assert_allclose(freq, [1 / 3] * 3, atol=4 * np.sqrt(2 / 9 / n))
+
+
+def sample_frequencies(op, x_row, acc, n=20000):
+    x = np.tile(x_row, (n, 1, 1, 1))
+    _, dx, _ = signals(op, x, acc, False, -np.ones((n, 1, 1, 1)))
+    return (dx[:, 0, 0] != 0).mean(axis=0)
+
+
+def test_sample_op_frequencies_match_the_child_posterior():
+    x_row = np.log(np.array([0.2, 0.5, 0.3]))[None, None, None]
+    acc = np.array([0.5, 0.2, 0.3])[None, None, :, None]
+    post = np.array([0.1, 0.1, 0.09]) / 0.29
+    freq = sample_frequencies(spnk.SumOpSampleBackprop(seed=11), x_row, acc)
+    np.testing.assert_allclose(freq, post, atol=4 * np.sqrt(0.25 / 20000))
+
+
+def test_hard_em_sample_prob_mixes_argmax_and_posterior_draws():
+    x_row = np.log(np.array([0.2, 0.5, 0.3]))[None, None, None]
+    acc = np.array([0.5, 0.2, 0.3])[None, None, :, None]
+    post = np.array([0.1, 0.1, 0.09]) / 0.29
+    # children 0 and 1 tie in weighted value (0.2 * 0.5 = 0.5 * 0.2); argmax splits them evenly
+    argmax = np.array([0.5, 0.5, 0.0])
+    freq = sample_frequencies(spnk.SumOpHardEMBackprop(sample_prob=0.4, seed=12), x_row, acc)
+    np.testing.assert_allclose(freq, 0.6 * argmax + 0.4 * post, atol=4 * np.sqrt(0.25 / 20000))
+
+
+def test_unweighted_sample_prob_draws_from_the_unweighted_children():
+    x_row = np.log(np.array([0.2, 0.5, 0.3]))[None, None, None]
+    acc = np.array([0.9, 0.05, 0.05])[None, None, :, None]
+    freq = sample_frequencies(spnk.SumOpUnweightedHardEMBackprop(sample_prob=1.0, seed=13),
+                              x_row, acc)
+    np.testing.assert_allclose(freq, [0.2, 0.5, 0.3], atol=4 * np.sqrt(0.25 / 20000))
+
+
+@pytest.mark.parametrize("op", [spnk.SumOpGradBackprop(logspace_accumulators=False),
+                                spnk.SumOpEMBackprop(), spnk.SumOpHardEMBackprop(seed=0),
+                                spnk.SumOpUnweightedHardEMBackprop(seed=0),
+                                spnk.SumOpSampleBackprop(seed=0)], ids=lambda o: type(o).__name__)
+def test_minus_infinity_gives_minus_infinity_and_no_nan(op):
+    x, acc = random_case(14)
+    x[0] = -np.inf                       # a sample every child gives probability 0
+    x[1, :, :, :2] = -np.inf             # some children impossible
+    dy = -np.ones((B, S, D, O)) / B
+    y, dx, dacc = signals(op, x, acc, False, dy)
+    assert np.all(y[0] == -np.inf) and np.all(np.isfinite(y[1:]))
+    assert not np.any(np.isnan(dx)) and not np.any(np.isnan(dacc))
+    if isinstance(op, (spnk.SumOpGradBackprop, spnk.SumOpEMBackprop)):
+        assert np.all(dx[0] == 0) and np.all(dx[1, :, :, :2] == 0)
+
+
+def test_logmatmul_matches_naive_formula():
+    x, acc = random_case(15)
+    log_w = np_log_weights(acc, False)
+    expected = np.log(np.einsum("bsdi,sdio->bsdo", np.exp(x), np.exp(log_w)))
+    np.testing.assert_allclose(logmatmul(tf.constant(x), tf.constant(log_w)).numpy(), expected,
+                               rtol=1e-12)
