@@ -18,7 +18,8 @@ def check_discrete_values(x, num_values, arg_name="x"):
         if not bool(tf.reduce_all(tf.math.is_finite(x))):
             raise ValueError(f"Expected finite `{arg_name}` values. Received NaN or inf in {arg_name}.")
         if not bool(tf.reduce_all(tf.equal(x, tf.round(x)))):
-            raise ValueError(f"Expected integer values in `{arg_name}`. Received non-integers.")
+            bad = tf.boolean_mask(x, tf.not_equal(x, tf.round(x)))[0].numpy()
+            raise ValueError(f"Expected integer values in `{arg_name}`. Received: {bad}")
     if tf.size(x) and (bool(tf.reduce_any(x < 0)) or bool(tf.reduce_any(x >= num_values))):
         bad = tf.boolean_mask(x, tf.logical_or(x < 0, x >= num_values))[0].numpy()
         raise ValueError(f"Expected `{arg_name}` values in [0, {num_values}). Received: {bad}")

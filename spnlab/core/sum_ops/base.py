@@ -23,12 +23,14 @@ class ForwardCache:
         x: child log-values `[B, S, D, I]`.
         log_w: normalised log-weights `[S, D, I, O]`.
         shift: per-row shift `m = max_i x` (0 where all children are -inf), `[B, S, D, 1]`.
-        prod: `sum_i exp(x_i - m) w_ij`, `[B, S, D, O]` (so `y = log(prod) + m`).
+        e: `exp(x - m)`, `[B, S, D, I]`; w: `exp(log_w)`, `[S, D, I, O]`.
+        prod: `sum_i e_i w_ij`, `[B, S, D, O]` (so `y = log(prod) + m`).
         y: the forward value `[B, S, D, O]` (sum or max, see `max_product`).
     """
 
-    def __init__(self, x, log_w, shift, prod, y):
-        self.x, self.log_w, self.shift, self.prod, self.y = x, log_w, shift, prod, y
+    def __init__(self, x, log_w, shift, e, w, prod, y):
+        self.x, self.log_w, self.shift, self.e, self.w = x, log_w, shift, e, w
+        self.prod, self.y = prod, y
 
 
 class SumOpBase:
@@ -65,10 +67,10 @@ class SumOpBase:
         @tf.custom_gradient
         def _sum(x, accumulators):
             log_w = normalize_log_weights(accumulators, logspace_accumulators)    # [S, D, I, O]
-            shift, prod, y = logmatmul_parts(x, log_w)
+            shift, e, w, prod, y = logmatmul_parts(x, log_w)
             if self.max_product:
                 y = max_product(x, log_w)
-            cache = ForwardCache(x, log_w, shift, prod, y)
+            cache = ForwardCache(x, log_w, shift, e, w, prod, y)
 
             def grad(dy):
                 dx, d_log_w = self._backward(cache, dy)
@@ -156,8 +158,7 @@ def soft_signals(cache, dy):
         dx = exp(x - m) * (c @ w^T)
         d_log_w = w * (exp(x - m)^T @ c)
     """
-    e = tf.exp(cache.x - cache.shift)                                    # [B, S, D, I]
-    w = tf.exp(cache.log_w)                                              # [S, D, I, O]
+    e, w = cache.e, cache.w                                              # [B,S,D,I], [S,D,I,O]
     c = tf.math.divide_no_nan(dy, cache.prod)                            # [B, S, D, O]
     dx = e * tf.einsum("bsdo,sdio->bsdi", c, w)                          # [B, S, D, I]
     d_log_w = w * tf.einsum("bsdi,bsdo->sdio", e, c)                     # [S, D, I, O]
