@@ -8,8 +8,9 @@ class OnlineExpectationMaximization(keras.optimizers.Optimizer):
     """Online EM: every variable becomes `(1 - lr) * var + lr * C` with `C = -gradient`.
 
     The EM sum ops hand their counts to the optimiser as the (negated) gradient of the
-    accumulators: soft EM the expected counts normalised per sum, hard EM / unweighted / sample
-    the raw winner counts divided by the batch size (DESIGN.md section 3). The accumulators'
+    accumulators: soft EM the expected counts, which this optimiser normalises per sum after
+    replicas and accumulated batches are added up; hard EM / unweighted / sample the raw winner
+    counts divided by the batch size, used as they are (DESIGN.md section 3). The accumulators'
     constraint (`GreaterEqualEpsilonNormalized` by default) renormalises each sum after the
     update, and the sum layers normalise in the forward pass too, so the rule is
     `A <- normalise((1 - lr) A + lr C)`. EM-learned leaves (`use_accumulators=True`) get the same
@@ -21,8 +22,10 @@ class OnlineExpectationMaximization(keras.optimizers.Optimizer):
 
     Args:
         learning_rate: the step size in (0, 1].
-        accumulate_batches: sum the signals of this many batches (averaged) before one update;
-            uses Keras' gradient accumulation, so the variables change every k-th step only.
+        accumulate_batches: add up the signals of this many batches (averaged) before one
+            update; uses Keras' gradient accumulation, so the variables change every k-th step.
+            Soft-EM counts are normalised after the accumulation (LibSPN-Keras averaged
+            per-batch normalised counts; the two agree for k = 1).
     """
 
     def __init__(self, learning_rate=0.01, accumulate_batches=1, name="OnlineEM", **kwargs):
@@ -41,7 +44,13 @@ class OnlineExpectationMaximization(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         lr = tf.cast(learning_rate, variable.dtype)
-        self.assign(variable, (1.0 - lr) * variable - lr * tf.cast(gradient, variable.dtype))
+        counts = -tf.cast(gradient, variable.dtype)
+        # The TF backend hands us the tf.Variable; the sum layer tagged its Keras variable.
+        keras_variable = self._trainable_variables[self._get_variable_index(variable)]
+        if getattr(keras_variable, "_spnlab_normalize_counts", False):      # soft EM
+            total = tf.abs(tf.reduce_sum(counts, axis=-2, keepdims=True))
+            counts = tf.math.divide_no_nan(counts, total)
+        self.assign(variable, (1.0 - lr) * variable + lr * counts)
 
     def get_config(self):
         config = super().get_config()

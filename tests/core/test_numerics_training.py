@@ -77,7 +77,7 @@ def test_hard_em_step_follows_the_formula():
                                rtol=1e-4, atol=1e-7)
 
 
-def test_accumulate_batches_updates_every_kth_step_with_the_mean_signal():
+def test_accumulate_batches_updates_every_kth_step_with_the_pooled_counts():
     x = binary_data(40, 4, 1)
     lr = 0.5
     model = compile_em(small_ratspn(4, 2, sum_op=spnk.SumOpEMBackprop(), depth=2, reps=3,
@@ -85,15 +85,12 @@ def test_accumulate_batches_updates_every_kth_step_with_the_mean_signal():
     root = model.layers[-1]
     a = root.get_weights()[0][0, 0, :, 0].astype(np.float64)
     children = root_children(model, x)
-    signals = []
-    for half in (children[:20], children[20:]):
-        joint = half + np.log(a)
-        post = np.exp(joint - np.log(np.exp(joint).sum(1, keepdims=True))).sum(0)
-        signals.append(post / post.sum())
+    joint = children + np.log(a)
+    counts = np.exp(joint - np.log(np.exp(joint).sum(1, keepdims=True))).sum(0)   # both batches
     model.fit(x[:20], batch_size=20, epochs=1, verbose=0)
     np.testing.assert_allclose(root.get_weights()[0][0, 0, :, 0], a, rtol=1e-6)   # unchanged
     model.fit(x[20:], batch_size=20, epochs=1, verbose=0)
-    expected = (1 - lr) * a + lr * np.mean(signals, axis=0)
+    expected = (1 - lr) * a + lr * counts / counts.sum()
     np.testing.assert_allclose(root.get_weights()[0][0, 0, :, 0], expected / expected.sum(),
                                rtol=1e-4)
 

@@ -65,6 +65,11 @@ class SumLayerBase(keras.layers.Layer):
             regularizer=self.accumulator_regularizer, constraint=self._current_constraint())
         if self._current_constraint() is not None:
             self.accumulators.assign(self._current_constraint()(self.accumulators))
+        self._tag_accumulators()
+
+    def _tag_accumulators(self):
+        # Read by OnlineExpectationMaximization when it traces its update.
+        self.accumulators._spnlab_normalize_counts = self.sum_op.normalizes_counts
 
     def log_weights(self):
         """Normalised log-weights `[scopes, decomps, num_in, num_out]`."""
@@ -88,6 +93,7 @@ class SumLayerBase(keras.layers.Layer):
         self._logspace_arg = None
         if self.built:
             self.accumulators.constraint = self._current_constraint()
+            self._tag_accumulators()
 
     def get_config(self):
         return {

@@ -11,6 +11,7 @@ from typing import NamedTuple, Optional
 import numpy as np
 import tensorflow as tf
 
+from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.misc import NormalizeStandardScore
 from spnlab.core.layers.sum_layers import RootSum, SumLayerBase
@@ -119,6 +120,17 @@ def check_data(model, x, evidence_mask=None, arg_name="x"):
             raise ValueError(f"Expected finite `{arg_name}` values where observed. Received NaN or "
                              f"inf at index {tuple(int(i) for i in np.argwhere(bad)[0])}")
         x = np.where(np.isfinite(x), x, 0).astype(x.dtype)
+        # Discrete leaves read integer states; a float 0.5 would be cast to 0 without a word.
+        leaf = next((l for l in model_layers(model) if isinstance(l, BaseLeaf)), None)
+        if isinstance(leaf, (IndicatorLeaf, CategoricalLeaf)):
+            frac = x != np.round(x)
+            if mask is not None:
+                frac &= np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)),
+                                        x.shape)
+            if frac.any():
+                idx = tuple(int(i) for i in np.argwhere(frac)[0])
+                raise ValueError(f"Expected integer values in `{arg_name}` ({type(leaf).__name__} "
+                                 f"data). Received: {arg_name}{list(idx)}={x[idx]}")
     return tf.convert_to_tensor(x), None if mask is None else tf.convert_to_tensor(mask)
 
 

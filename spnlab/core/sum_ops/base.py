@@ -41,10 +41,14 @@ class SumOpBase:
             accumulators (chained through the normalisation); False for the EM ops, whose weight
             signal is handed to the optimiser as it is (counts).
         needs_linear_accumulators: the op only works with linear accumulators (EM).
+        normalizes_counts: the optimiser should normalise this op's counts per sum before the
+            online-EM update (soft EM). Done in the optimiser, after the signals of all
+            replicas and accumulated batches are added up, so that every sample counts alike.
     """
 
     chain_to_accumulators = False
     needs_linear_accumulators = False
+    normalizes_counts = False
     # Max-product forward (y = max_i x_i + l_ij); only the internal MPE op turns it on.
     max_product = False
 
