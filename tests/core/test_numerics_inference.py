@@ -175,3 +175,26 @@ def test_conditional_sample_frequencies_match_brute_force():
 def test_samples_are_reproducible_with_a_seed():
     model = small_ratspn(4, 0)
     np.testing.assert_array_equal(spnk.sample(model, 50, seed=9), spnk.sample(model, 50, seed=9))
+
+
+def test_posterior_mean_and_model_completion_equal_brute_force_expectations():
+    model = small_ratspn(5, 21, sum_op=spnk.SumOpEMBackprop(), depth=2, reps=2, inputs=2, sums=2)
+    states = all_states(5)
+    p = np.exp(spnk.log_likelihood(model, states).astype(np.float64))
+    x = np.array([[1, 0, 0, 1, 0]], np.float32)
+    mask = np.array([[True, False, True, False, False]])
+    consistent = (states[:, 0] == 1) & (states[:, 2] == 0)
+    expected = (p[consistent, None] * states[consistent]).sum(0) / p[consistent].sum()
+    for got in (spnk.posterior_mean(model, x, mask), model.complete(x, mask)):
+        np.testing.assert_allclose(got[0, ~mask[0]], expected[~mask[0]], atol=1e-5)
+        np.testing.assert_array_equal(got[mask], x[mask])
+
+
+def test_zero_evidence_inference_with_the_sample_op_draws_from_the_model():
+    model = small_ratspn(3, 22, sum_op=spnk.SumOpSampleBackprop(seed=4), depth=1, reps=2,
+                         inputs=2, sums=2)
+    states = all_states(3)
+    p = np.exp(spnk.log_likelihood(model, states).astype(np.float64))
+    draws = model.zero_evidence_inference(6000)
+    freq = np.bincount(draws @ np.array([4, 2, 1]), minlength=8) / len(draws)
+    np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / 6000))

@@ -1,11 +1,15 @@
 """SequentialSumProductNetwork: a Keras Sequential of SPN layers that trains with `fit`."""
 import keras
+import numpy as np
 import tensorflow as tf
 
+from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import PermuteAndPadScopesRandom
 from spnlab.core.layers.sum_layers import SumLayerBase
+from spnlab.core.queries.inference import complete_from_leaves
+from spnlab.core.queries.runner import check_data, find_leaf, num_variables, run_to_leaves
 
 
 @keras.saving.register_keras_serializable(package="spnlab")
@@ -14,11 +18,13 @@ class SequentialSumProductNetwork(keras.Sequential):
 
     Args:
         layers: the layers, from `FlatToRegions` to `RootSum`.
-        infer_no_evidence: calling the model with `(x, evidence_mask)` returns `x` completed by
-            backpropagating to the leaves under the layers' sum ops (posterior mean for the
-            gradient / EM ops, MPE-like for hard EM, samples for the sample op), as in
-            LibSPN-Keras. The free functions in `spnlab.core.queries` do the same with an
-            explicit choice of method.
+        infer_no_evidence: marks a model meant for completion, as in LibSPN-Keras. Completion
+            is `model.complete(x, evidence_mask)` / `model.zero_evidence_inference(size)`:
+            backpropagation to the leaves under the layers' sum ops (posterior mean for the
+            gradient / EM ops, MPE-like for hard EM, samples for the sample op). Unlike
+            LibSPN-Keras, `model((x, evidence_mask))` is not a completion (that broke on
+            current TF); the free functions in `spnlab.core.queries` choose the method
+            explicitly.
         unsupervised: train on `x` alone (the loss gets the model output as `y_true`).
             None means `not infer_no_evidence`.
         infer_weighted_sum: for `infer_no_evidence`, weight the leaf modes by the signal (True)
@@ -87,9 +93,6 @@ class SequentialSumProductNetwork(keras.Sequential):
     def zero_evidence_inference(self, size):
         """Backpropagate to the leaves with no evidence: samples under SumOpSampleBackprop,
         a mode under hard EM, the posterior mean under soft EM / gradient. `[size, V]`."""
-        from spnlab.core.queries.runner import find_leaf, num_variables
-        from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
-        import numpy as np
         dtype = "int32" if isinstance(find_leaf(self), (IndicatorLeaf, CategoricalLeaf)) \
             else "float32"
         x = np.zeros([int(size), num_variables(self)], dtype=dtype)
@@ -97,8 +100,6 @@ class SequentialSumProductNetwork(keras.Sequential):
 
     def complete(self, x, evidence_mask):
         """Fill unobserved entries of `x` by backprop to the leaves under the layers' own ops."""
-        from spnlab.core.queries.inference import _complete
-        from spnlab.core.queries.runner import check_data, run_to_leaves
         x, mask = check_data(self, x, evidence_mask)
         leaf_pass = run_to_leaves(self, x, mask)
         modes = leaf_pass.leaf.modes()
@@ -106,7 +107,7 @@ class SequentialSumProductNetwork(keras.Sequential):
             g = leaf_pass.leaf_signal
             k = tf.one_hot(tf.argmax(tf.abs(g), axis=-1), tf.shape(g)[-1], dtype=g.dtype)
             leaf_pass = leaf_pass._replace(leaf_signal=k * tf.reduce_sum(g, -1, keepdims=True))
-        return _complete(leaf_pass, x, mask, modes)
+        return complete_from_leaves(leaf_pass, x, mask, modes)
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

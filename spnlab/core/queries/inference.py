@@ -68,7 +68,7 @@ def variable_marginals(model, x, evidence_mask=None):
     return probs.numpy()
 
 
-def _complete(leaf_pass, x, mask, values):
+def complete_from_leaves(leaf_pass, x, mask, values):
     """Fill unobserved entries of `x` from per-component `values [B|1, S, D, K, V]`, weighted by
     the leaf signal (one-hot for MPE and sampling, posteriors for the posterior mean)."""
     g = leaf_pass.leaf_signal                                            # [B, S, D, K]
@@ -106,7 +106,7 @@ def mpe(model, x, evidence_mask=None, method="max_product", seed=None):
         leaf_pass = run_to_leaves(model, x, mask, MaxProductBackprop(seed), marginalize="max")
     else:
         leaf_pass = run_to_leaves(model, x, mask, SumOpHardEMBackprop(seed=seed))
-    return _complete(leaf_pass, x, mask, leaf_pass.leaf.modes())
+    return complete_from_leaves(leaf_pass, x, mask, leaf_pass.leaf.modes())
 
 
 def posterior_mean(model, x, evidence_mask=None):
@@ -117,7 +117,7 @@ def posterior_mean(model, x, evidence_mask=None):
     """
     x, mask = check_data(model, x, evidence_mask)
     leaf_pass = run_to_leaves(model, x, mask, SumOpEMBackprop())
-    return _complete(leaf_pass, x, mask, leaf_pass.leaf.modes())
+    return complete_from_leaves(leaf_pass, x, mask, leaf_pass.leaf.modes())
 
 
 def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
@@ -141,4 +141,4 @@ def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
     op = SumOpSampleBackprop(seed=seed)
     leaf_pass = run_to_leaves(model, x, mask, op)
     draws = leaf_pass.leaf.sample_components(op._generator, tf.shape(x)[0])
-    return _complete(leaf_pass, x, mask, draws)
+    return complete_from_leaves(leaf_pass, x, mask, draws)
