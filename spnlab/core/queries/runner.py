@@ -113,20 +113,17 @@ def check_data(model, x, evidence_mask=None, arg_name="x"):
             raise ValueError(f"Expected `evidence_mask` of shape {x.shape[:2]}. "
                              f"Received: evidence_mask.shape={mask.shape}")
     if np.issubdtype(x.dtype, np.floating):
-        bad = ~np.isfinite(x)
-        if mask is not None:
-            bad &= np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)), x.shape)
+        observed = (np.ones(x.shape, bool) if mask is None else
+                    np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)), x.shape))
+        bad = ~np.isfinite(x) & observed
         if bad.any():
             raise ValueError(f"Expected finite `{arg_name}` values where observed. Received NaN or "
                              f"inf at index {tuple(int(i) for i in np.argwhere(bad)[0])}")
         x = np.where(np.isfinite(x), x, 0).astype(x.dtype)
         # Discrete leaves read integer states; a float 0.5 would be cast to 0 without a word.
-        leaf = next((l for l in model_layers(model) if isinstance(l, BaseLeaf)), None)
+        leaf = find_leaf(model)
         if isinstance(leaf, (IndicatorLeaf, CategoricalLeaf)):
-            frac = x != np.round(x)
-            if mask is not None:
-                frac &= np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)),
-                                        x.shape)
+            frac = (x != np.round(x)) & observed
             if frac.any():
                 idx = tuple(int(i) for i in np.argwhere(frac)[0])
                 raise ValueError(f"Expected integer values in `{arg_name}` ({type(leaf).__name__} "
