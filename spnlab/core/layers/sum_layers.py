@@ -146,6 +146,19 @@ class DenseSum(SumLayerBase):
         return self.sum_op.weighted_sum(x, tf.convert_to_tensor(self.accumulators),
                                         self.logspace_accumulators)
 
+    def call_on_product(self, x, num_factors):
+        """This layer applied to `DenseProduct(num_factors)(x)` without forming the product.
+
+        Args:
+            x: the product layer's input `[B, S * num_factors, D, N]`.
+
+        Returns:
+            `[B, S, D, num_sums]`, equal to `self(DenseProduct(num_factors)(x))`.
+        """
+        return self.sum_op.weighted_product_sum(x, num_factors,
+                                                tf.convert_to_tensor(self.accumulators),
+                                                self.logspace_accumulators)
+
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_sums,)
 

@@ -4,6 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
+from spnlab.core.layers.fusion import call_step, fused_steps, is_symbolic
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import PermuteAndPadScopesRandom
@@ -29,12 +30,16 @@ class SequentialSumProductNetwork(keras.Sequential):
             None means `not infer_no_evidence`.
         infer_weighted_sum: for `infer_no_evidence`, weight the leaf modes by the signal (True)
             or take the mode of the leaf with the largest signal (False).
+        fuse_products: compute every `DenseProduct` directly followed by a `DenseSum` in one
+            pass that never forms the product's `[B, S, D, N**F]` log-values (see
+            `layers/fusion.py`). Same values and signals, about twice as fast on a RAT-SPN.
+            Set False to run the layers one by one (e.g. to inspect the product layers).
 
     Product fan-ins are filled into every `PermuteAndPadScopesRandom(factors=None)`.
     """
 
     def __init__(self, layers=None, infer_no_evidence=False, unsupervised=None,
-                 infer_weighted_sum=True, **kwargs):
+                 infer_weighted_sum=True, fuse_products=True, **kwargs):
         if unsupervised is None:
             unsupervised = not infer_no_evidence
         if infer_no_evidence and unsupervised:
@@ -43,12 +48,21 @@ class SequentialSumProductNetwork(keras.Sequential):
         self.infer_no_evidence = bool(infer_no_evidence)
         self.unsupervised = bool(unsupervised)
         self.infer_weighted_sum = bool(infer_weighted_sum)
+        self.fuse_products = bool(fuse_products)
         layers = list(layers or [])
         factors = [l.num_factors for l in layers if isinstance(l, (DenseProduct, ReduceProduct))]
         for layer in layers:
             if isinstance(layer, PermuteAndPadScopesRandom) and layer.factors is None:
                 layer.set_factors(factors)
         super().__init__(layers=layers, **kwargs)
+
+    def call(self, inputs, training=None, mask=None, **kwargs):
+        if not self.fuse_products or is_symbolic(inputs) or kwargs:
+            return super().call(inputs, training=training, mask=mask, **kwargs)
+        h = inputs
+        for step in fused_steps(self.layers):
+            h = call_step(step, h, training)
+        return h
 
     # -- training -------------------------------------------------------------------------
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -114,7 +128,8 @@ class SequentialSumProductNetwork(keras.Sequential):
         # keras.Sequential.from_config rebuilds with `cls(name=...)` only, which dropped these.
         config = dict(config)
         flags = {k: bool(config.pop(k)) for k in
-                 ("infer_no_evidence", "unsupervised", "infer_weighted_sum") if k in config}
+                 ("infer_no_evidence", "unsupervised", "infer_weighted_sum",
+                  "fuse_products") if k in config}
         model = super().from_config(config, custom_objects=custom_objects)
         for key, value in flags.items():
             setattr(model, key, value)
@@ -122,4 +137,5 @@ class SequentialSumProductNetwork(keras.Sequential):
 
     def get_config(self):
         return {**super().get_config(), "infer_no_evidence": self.infer_no_evidence,
-                "unsupervised": self.unsupervised, "infer_weighted_sum": self.infer_weighted_sum}
+                "unsupervised": self.unsupervised, "infer_weighted_sum": self.infer_weighted_sum,
+                "fuse_products": self.fuse_products}

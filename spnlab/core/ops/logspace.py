@@ -70,6 +70,17 @@ def normalize_log_weights(accumulators, logspace, axis=-2):
     return tf.math.log(accumulators) - tf.math.log(total)
 
 
+def normalize_weights(accumulators, logspace, axis=-2):
+    """Normalised linear weights `exp(normalize_log_weights(...))`, in fewer passes.
+
+    A sum whose accumulators are all 0 gets weights 0 (probability 0), not NaN.
+    """
+    if logspace:
+        return tf.exp(accumulators - logsumexp(accumulators, axis=axis, keepdims=True))
+    total = tf.reduce_sum(accumulators, axis=axis, keepdims=True)
+    return tf.math.divide_no_nan(accumulators, total)
+
+
 def normalize_log_weights_vjp(accumulators, logspace, d_log_w, axis=-2):
     """Vector-Jacobian product of `normalize_log_weights` (the exact gradient to accumulators).
 

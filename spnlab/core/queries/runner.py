@@ -12,6 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
+from spnlab.core.layers.fusion import call_step, fused_steps
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.misc import NormalizeStandardScore
 from spnlab.core.layers.sum_layers import RootSum, SumLayerBase
@@ -157,7 +158,7 @@ def run_to_leaves(model, x, evidence_mask=None, sum_op=None, marginalize="sum", 
     leaf = normalizer = stats = leaf_input = leaf_out = None
     with temporary_sum_op(model, sum_op), tf.GradientTape(watch_accessed_variables=False) as tape:
         h = x
-        for layer in model_layers(model):
+        for layer in fused_steps(model_layers(model), getattr(model, "fuse_products", True)):
             if isinstance(layer, BaseLeaf):
                 leaf, leaf_input = layer, h
                 h = layer(h, evidence_mask=_leaf_mask(evidence_mask, h), marginalize=marginalize)
@@ -168,7 +169,7 @@ def run_to_leaves(model, x, evidence_mask=None, sum_op=None, marginalize="sum", 
                 h, mean, std = layer(h, return_stats=True)
                 stats = (mean, std)
             else:
-                h = layer(h, training=False)
+                h = call_step(layer, h, training=False)
         log_value = logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])
         total = tf.reduce_sum(log_value)
     if leaf is None:

@@ -12,25 +12,38 @@ weight signal to the accumulators, config).
 import keras
 import tensorflow as tf
 
-from spnlab.core.ops.logspace import logmatmul_parts, normalize_log_weights, \
-    normalize_log_weights_vjp
+from spnlab.core.ops.logspace import normalize_log_weights, normalize_log_weights_vjp, \
+    normalize_weights
+from spnlab.core.sum_ops.children import DenseChildren, ProductChildren
 
 
 class ForwardCache:
-    """What the forward pass leaves for the backward pass of one dense sum.
+    """What the forward pass leaves for the backward pass of one dense sum layer.
+
+    Everything is in the scopes-first layout `[S, D, B, ...]` (see `children.py`).
 
     Attributes:
-        x: child log-values `[B, S, D, I]`.
-        log_w: normalised log-weights `[S, D, I, O]`.
-        shift: per-row shift `m = max_i x` (0 where all children are -inf), `[B, S, D, 1]`.
-        e: `exp(x - m)`, `[B, S, D, I]`; w: `exp(log_w)`, `[S, D, I, O]`.
-        prod: `sum_i e_i w_ij`, `[B, S, D, O]` (so `y = log(prod) + m`).
-        y: the forward value `[B, S, D, O]` (sum or max, see `max_product`).
+        children: `DenseChildren` or `ProductChildren`; holds `e = exp(x - shift)`
+            `[S, D, B, I]`, the per-row `shift` `[S, D, B, 1]`, and maps child signals back to
+            the layer input.
+        w: normalised weights `[S, D, I, O]`; log_w: their logs (formed on first use).
+        prod: `e @ w`, `[S, D, B, O]` (so the sum's log-value is `log(prod) + shift`).
+        y: the forward value `[S, D, B, O]` (sum, or max for the max-product op).
     """
 
-    def __init__(self, x, log_w, shift, e, w, prod, y):
-        self.x, self.log_w, self.shift, self.e, self.w = x, log_w, shift, e, w
-        self.prod, self.y = prod, y
+    def __init__(self, children, w, prod, y):
+        self.children, self.w, self.prod, self.y = children, w, prod, y
+        self._log_w = None
+
+    @property
+    def log_w(self):
+        if self._log_w is None:
+            self._log_w = tf.math.log(self.w)
+        return self._log_w
+
+    @property
+    def e(self):
+        return self.children.e
 
 
 class SumOpBase:
@@ -68,19 +81,43 @@ class SumOpBase:
         Returns:
             `[batch, scopes, decomps, num_out]` log-values.
         """
+        return self._dense_sum(x, accumulators, logspace_accumulators, DenseChildren)
+
+    def weighted_product_sum(self, x, num_factors, accumulators, logspace_accumulators):
+        """`DenseSum(DenseProduct(num_factors)(x))` in one pass, with this op's backward pass.
+
+        The product layer's `[B, S, D, N**F]` log-values are never formed (see
+        `children.ProductChildren`); values and signals equal those of the two layers run one
+        after the other.
+
+        Args:
+            x: the product layer's input `[batch, scopes * F, decomps, N]`.
+            num_factors: F, the product layer's fan-in.
+            accumulators: `[scopes, decomps, N**F, num_out]`.
+
+        Returns:
+            `[batch, scopes, decomps, num_out]` log-values.
+        """
+        return self._dense_sum(x, accumulators, logspace_accumulators,
+                               lambda t: ProductChildren(t, num_factors))
+
+    def _dense_sum(self, x, accumulators, logspace_accumulators, make_children):
         @tf.custom_gradient
         def _sum(x, accumulators):
-            log_w = normalize_log_weights(accumulators, logspace_accumulators)    # [S, D, I, O]
-            shift, e, w, prod, y = logmatmul_parts(x, log_w)
+            children = make_children(x)
+            w = normalize_weights(accumulators, logspace_accumulators)            # [S, D, I, O]
+            prod = tf.matmul(children.e, w)                                       # [S, D, B, O]
+            cache = ForwardCache(children, w, prod, None)
             if self.max_product:
-                y = max_product(x, log_w)
-            cache = ForwardCache(x, log_w, shift, e, w, prod, y)
+                cache.y = max_product(children.log_values(), cache.log_w)
+            else:
+                cache.y = tf.math.log(prod) + children.shift
 
             def grad(dy):
-                dx, d_log_w = self._backward(cache, dy)
+                dx, d_log_w = self._backward(cache, tf.transpose(dy, [1, 2, 0, 3]))
                 return dx, self._accumulator_signal(accumulators, logspace_accumulators, d_log_w)
 
-            return y, grad
+            return tf.transpose(cache.y, [2, 0, 1, 3]), grad
 
         return _sum(x, accumulators)
 
@@ -111,7 +148,11 @@ class SumOpBase:
 
     # -- hooks ---------------------------------------------------------------------------
     def _backward(self, cache, dy):
-        """Signals `(dx [B,S,D,I], d_log_w [S,D,I,O])` for the signal `dy [B,S,D,O]`."""
+        """Signals `(dx, d_log_w [S,D,I,O])` for the signal `dy [S,D,B,O]`.
+
+        `dx` is in the layer input's layout: build it with `cache.children.signal_of` or
+        `cache.children.winner_signal`.
+        """
         raise NotImplementedError
 
     def _accumulator_signal(self, accumulators, logspace, d_log_w):
@@ -145,27 +186,34 @@ class SumOpBase:
         return f"{type(self).__name__}({args})"
 
 
-def max_product(x, log_w):
-    """`y[b,s,d,j] = max_i x[b,s,d,i] + log_w[s,d,i,j]`: the weighted max of max-product MPE.
+def max_product(x, log_w, max_elements=2 ** 26):
+    """`y[s,d,b,j] = max_i x[s,d,b,i] + log_w[s,d,i,j]`: the weighted max of max-product MPE.
 
-    Materialises `[B, S, D, I, O]`; used for inference, not training.
+    x `[S, D, B, I]`, log_w `[S, D, I, O]` -> `[S, D, B, O]`. No matmul computes a max, so the
+    sums `[S, D, B, I, O]` are formed, for a few outputs at a time to bound the memory.
     """
-    return tf.reduce_max(x[..., None] + log_w, axis=-2)
+    num_out = log_w.shape[-1]
+    per_output = max(1, x.shape[0] * x.shape[1] * x.shape[-1] * 1024)   # ~1024 rows of batch
+    chunk = max(1, min(num_out, max_elements // per_output))
+    parts = [tf.reduce_max(x[..., :, None] + log_w[:, :, None, :, j:j + chunk], axis=-2)
+             for j in range(0, num_out, chunk)]
+    return parts[0] if len(parts) == 1 else tf.concat(parts, axis=-1)
 
 
 def soft_signals(cache, dy):
     """Posterior-weighted signals shared by the gradient and soft-EM ops.
 
     With p[b,i,j] = exp(x_i + l_ij - y_j), the child signal is sum_j dy_j p_ij and the weight
-    signal sum_b dy_j p_ij. Writing p_ij = exp(x_i - m) w_ij / prod_j keeps it to two matmuls:
+    signal sum_b dy_j p_ij. Writing p_ij = exp(x_i - m) w_ij / prod_j keeps it to two batched
+    matmuls per layer, in the `[S, D, B, .]` layout:
         c = dy / prod                       (0 where prod = 0: such a sum has y = -inf)
         dx = exp(x - m) * (c @ w^T)
-        d_log_w = w * (exp(x - m)^T @ c)
+        d_log_w = w * (exp(x - m)^T @ c)    (computed as (c^T @ e)^T, the faster form on CPU)
     """
-    e, w = cache.e, cache.w                                              # [B,S,D,I], [S,D,I,O]
-    c = tf.math.divide_no_nan(dy, cache.prod)                            # [B, S, D, O]
-    dx = e * tf.einsum("bsdo,sdio->bsdi", c, w)                          # [B, S, D, I]
-    d_log_w = w * tf.einsum("bsdi,bsdo->sdio", e, c)                     # [S, D, I, O]
+    e, w = cache.e, cache.w                                              # [S,D,B,I], [S,D,I,O]
+    c = tf.math.divide_no_nan(dy, cache.prod)                            # [S, D, B, O]
+    dx = cache.children.signal_of(tf.matmul(c, w, transpose_b=True))     # dx = e * (c @ w^T)
+    d_log_w = w * tf.transpose(tf.matmul(c, e, transpose_a=True), [0, 1, 3, 2])
     return dx, d_log_w
 
 

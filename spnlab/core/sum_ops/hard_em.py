@@ -9,21 +9,31 @@ def winner_signals(cache, dy, generator, sample_prob):
     """Signals when every (sample, sum) sends its whole signal to one child.
 
     Winners are chosen only where `dy != 0`: in hard EM the signal runs down a few paths, so
-    this costs `nnz(dy) * num_in` instead of `batch * num_out * num_in` per region.
+    this costs `nnz(dy) * num_in` instead of `batch * num_out * num_in` per region, and the
+    child signal is scattered straight into the layer input (for fused products, into the
+    factors), never through a dense `[S, D, B, I]` tensor.
+
+    Args:
+        dy: `[S, D, B, O]`.
 
     Returns:
-        `(dx [B,S,D,I], d_log_w [S,D,I,O])`: dx[b,s,d,k] = sum_j dy[b,s,d,j] [k = winner],
-        d_log_w[s,d,k,j] = sum_b dy[b,s,d,j] [k = winner].
+        `(dx, d_log_w [S,D,I,O])`: child k of row (s, d, b) receives sum_j dy[s,d,b,j] [k = winner],
+        d_log_w[s,d,k,j] = sum_b dy[s,d,b,j] [k = winner].
     """
-    idx = tf.where(tf.not_equal(dy, 0))                              # [N, 4]: (b, s, d, j)
-    dy_vals = tf.gather_nd(dy, idx)                                  # [N]
-    x_rows = tf.gather_nd(cache.x, idx[:, :3])                       # [N, I]
-    w_cols = tf.gather_nd(tf.transpose(cache.log_w, [0, 1, 3, 2]), idx[:, 1:])   # [N, I]
-    k = select_winners(x_rows + w_cols, generator, sample_prob)      # [N]
-    k = k[:, None]
-    dx = tf.scatter_nd(tf.concat([idx[:, :3], k], axis=1), dy_vals, tf.shape(cache.x, tf.int64))
-    d_log_w = tf.scatter_nd(tf.concat([idx[:, 1:3], k, idx[:, 3:]], axis=1), dy_vals,
-                            tf.shape(cache.log_w, tf.int64))
+    idx = tf.where(tf.not_equal(dy, 0))                              # [n, 4]: (s, d, b, j)
+    dy_vals = tf.gather_nd(dy, idx)                                  # [n]
+    x_rows = cache.children.rows(idx[:, :3])                         # [n, I]
+    num_in = tf.shape(cache.w, tf.int64)[2]
+    # The weight column of each row's sum: w[s, d, :, j], gathered as n * I scalars.
+    i = tf.range(num_in)[None, :, None]                              # [1, I, 1]
+    sd = tf.broadcast_to(idx[:, None, :2], tf.concat([tf.shape(x_rows, tf.int64), [2]], 0))
+    j = tf.broadcast_to(idx[:, None, 3:], tf.concat([tf.shape(x_rows, tf.int64), [1]], 0))
+    w_cols = tf.math.log(tf.gather_nd(cache.w, tf.concat(
+        [sd, tf.broadcast_to(i, tf.shape(j)), j], axis=-1)))         # [n, I] log-weights
+    k = select_winners(x_rows + w_cols, generator, sample_prob)      # [n]
+    dx = cache.children.winner_signal(idx[:, :3], k, dy_vals)
+    d_log_w = tf.scatter_nd(tf.stack([idx[:, 0], idx[:, 1], k, idx[:, 3]], axis=1), dy_vals,
+                            tf.shape(cache.w, tf.int64))
     return dx, d_log_w
 
 

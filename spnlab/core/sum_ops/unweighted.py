@@ -28,13 +28,19 @@ class SumOpUnweightedHardEMBackprop(SumOpBase):
         self._generator = make_generator(seed)
 
     def _backward(self, cache, dy):
-        x = cache.x                                                      # [B, S, D, I]
-        rows = tf.reshape(x, [-1, tf.shape(x)[-1]])                      # [B*S*D, I]
-        k = select_winners(rows, self._generator, self.sample_prob)      # [B*S*D]
-        one_hot = tf.reshape(tf.one_hot(k, tf.shape(x)[-1], dtype=x.dtype), tf.shape(x))
-        dx = one_hot * tf.reduce_sum(dy, axis=-1, keepdims=True)         # [B, S, D, I]
-        d_log_w = tf.einsum("bsdi,bsdo->sdio", one_hot, dy)              # [S, D, I, O]
-        return dx, d_log_w
+        x = cache.children.log_values()                                  # [S, D, B, I]
+        num_in = x.shape[-1]
+        k = select_winners(tf.reshape(x, [-1, num_in]), self._generator, self.sample_prob)
+        k = tf.reshape(k, tf.shape(x)[:3])                               # [S, D, B]
+        rows = tf.where(tf.ones_like(k, dtype=tf.bool))                  # [S*D*B, 3]: (s, d, b)
+        dx = cache.children.winner_signal(rows, tf.reshape(k, [-1]),
+                                          tf.reshape(tf.reduce_sum(dy, axis=-1), [-1]))
+        # d_log_w[s, d, i, :] = sum over rows b with winner i of dy[s, d, b, :]
+        scopes, decomps = x.shape[0], x.shape[1]
+        segment = (rows[:, 0] * decomps + rows[:, 1]) * num_in + tf.reshape(k, [-1])
+        d_log_w = tf.math.unsorted_segment_sum(tf.reshape(dy, [-1, dy.shape[-1]]), segment,
+                                               scopes * decomps * num_in)
+        return dx, tf.reshape(d_log_w, [scopes, decomps, num_in, dy.shape[-1]])
 
     def get_config(self):
         return {"sample_prob": self.sample_prob, "seed": self.seed}

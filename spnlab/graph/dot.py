@@ -1,0 +1,294 @@
+"""DOT text of an SPN graph (pure function, no rendering; see `render.py` for SVG).
+
+Node view: sums are circles labelled "+", products circles labelled "×", `ParallelSums` a box of
+"+" fields, leaves boxes with one field per output ("X1=0", "N(X1)"); sum edges carry their
+weight (label, pen width), latent-indicator edges are dashed, every node's tooltip shows its name
+and scope. Optional per-node values and/or signals appear in the labels and as fill colour.
+Collapsed view: one box per height level (leaves are level 0) with its node count, and one edge
+per pair of connected levels with the number of node-view edges it stands for.
+"""
+import math
+import numbers
+from collections import Counter, defaultdict
+from typing import NamedTuple
+
+from spnlab.graph._checks import is_int, short_repr
+from spnlab.graph.dot_format import (ColourScale, Raw, attrs, no_fill, number, quote,
+                                     record_text, scope_text)
+from spnlab.graph.nodes import LeafNode, Node
+from spnlab.graph.products import Product
+from spnlab.graph.scope import node_scopes
+from spnlab.graph.sums import BaseSum
+from spnlab.graph.traversal import as_roots, compute_graph_up
+
+_RANKDIRS = ("TB", "LR", "BT", "RL")
+
+
+class NodeSummary(NamedTuple):
+    """What the drawing needs per node, computed in one upward pass."""
+
+    height: int
+    scopes: tuple
+
+
+def _summarise(node, inputs):
+    height = 1 + max(s.height for s in inputs) if inputs else 0
+    return NodeSummary(height, node_scopes(node, tuple(s.scopes for s in inputs)))
+
+
+# -- argument checks -------------------------------------------------------------------------
+def _node_ids(order):
+    """Unique DOT ids: the node name, with `#2`, `#3`, ... appended to repeated names."""
+    ids, used = {}, set()
+    for node in order:
+        node_id, k = node.name, 1
+        while node_id in used:
+            k += 1
+            node_id = f"{node.name}#{k}"
+        used.add(node_id)
+        ids[node] = node_id
+    return ids
+
+
+def _per_node(mapping, arg, graph):
+    """`{node: float}` from a dict keyed by node names or nodes."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise TypeError(f"Expected `{arg}` to be a dict of node name -> float. "
+                        f"Received: {arg}={short_repr(mapping)}")
+    by_name = defaultdict(list)
+    for node in graph:
+        by_name[node.name].append(node)
+    result = {}
+    for key, value in mapping.items():
+        if isinstance(key, Node):
+            if key not in graph:
+                raise ValueError(f"Expected `{arg}` keys to be nodes of the graph. "
+                                 f"Received: {key!r}")
+            node = key
+        elif isinstance(key, str):
+            if len(by_name.get(key, ())) != 1:
+                problem = "unknown" if key not in by_name else "ambiguous (several nodes)"
+                raise ValueError(f"Expected `{arg}` keys to be names of nodes in the graph. "
+                                 f"Received {problem} name: {key!r}")
+            node = by_name[key][0]
+        else:
+            raise TypeError(f"Expected `{arg}` keys to be node names. Received: {short_repr(key)}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"Expected `{arg}` values to be real numbers. "
+                            f"Received: {arg}[{key!r}]={short_repr(value)}")
+        result[node] = float(value)
+    return result
+
+
+def _check_options(weights, collapsed, fill, precision, rankdir, names, max_scope_vars):
+    for arg, value in (("weights", weights), ("collapsed", collapsed), ("names", names)):
+        if not isinstance(value, bool):
+            raise TypeError(f"Expected `{arg}` to be a bool. Received: {arg}={short_repr(value)}")
+    if fill not in ("auto", "values", "signals", None):
+        raise ValueError("Expected `fill` in ('auto', 'values', 'signals', None). "
+                         f"Received: fill={fill!r}")
+    if not is_int(precision) or precision < 0:
+        raise ValueError(f"Expected `precision` to be a non-negative int. "
+                         f"Received: precision={precision!r}")
+    if rankdir not in _RANKDIRS:
+        raise ValueError(f"Expected `rankdir` in {_RANKDIRS}. Received: rankdir={rankdir!r}")
+    if not is_int(max_scope_vars) or max_scope_vars < 2:
+        raise ValueError(f"Expected `max_scope_vars` to be an int >= 2. "
+                         f"Received: max_scope_vars={max_scope_vars!r}")
+
+
+# -- the drawing -----------------------------------------------------------------------------
+class _Drawing:
+    """State shared by the node and collapsed views."""
+
+    def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars):
+        self.summaries = compute_graph_up(roots, _summarise)
+        self.order = list(self.summaries)
+        self.ids = _node_ids(self.order)
+        self.values = _per_node(values, "values", self.summaries)
+        self.signals = _per_node(signals, "signals", self.summaries)
+        if fill == "auto":
+            fill = "signals" if self.signals else "values" if self.values else None
+        self.fill = fill
+        self.fill_of = self.signals if fill == "signals" else self.values if fill else {}
+        self.scale = ColourScale(self.fill_of.values(), fill, precision) if self.fill_of \
+            else no_fill
+        self.precision, self.rankdir = precision, rankdir
+        self.max_scope_vars = max_scope_vars
+
+    def number(self, x):
+        return number(x, self.precision)
+
+    def value_lines(self, nodes):
+        """Label lines for the value / signal of a node (or the mean over a level)."""
+        lines = []
+        for tag, mapping in (("v", self.values), ("s", self.signals)):
+            found = [mapping[n] for n in nodes if n in mapping]
+            if found:
+                finite = [x for x in found if math.isfinite(x)]
+                x = sum(finite) / len(finite) if finite else found[0]
+                both = bool(self.values) and bool(self.signals)
+                mean = "mean " if len(nodes) > 1 else ""
+                lines.append(f"{tag} {mean}{self.number(x)}" if both or mean else self.number(x))
+        return lines
+
+    def edges(self, node):
+        """Node-view edges of `node`: (tail port, child, child output, weight, is_latent)."""
+        if isinstance(node, BaseSum):
+            values = node.weight_values if node.num_children else None
+            for j in range(node.num_sums):
+                for pos, (child, index) in enumerate(node.child_outputs):
+                    yield j, child, index, float(values[j, pos]), False
+            if node.latent_indicators is not None:
+                latent, n = node.latent_indicators, node.num_children
+                for j in range(node.num_sums):
+                    for index in latent.indices[j * n:(j + 1) * n]:
+                        yield j, latent.node, index, None, True
+        elif node.is_op:
+            for child, index in node.child_outputs:
+                yield 0, child, index, None, False
+
+
+def _glyph(node):
+    if isinstance(node, Product):
+        return "×"
+    if isinstance(node, BaseSum):
+        return "+"
+    return type(node).__name__
+
+
+def _tooltip(drawing, node):
+    scopes = drawing.summaries[node].scopes
+    lines = [f"{node.name} ({type(node).__name__})"]
+    union = frozenset().union(*scopes)
+    lines.append("scope: " + scope_text(union, drawing.max_scope_vars))
+    if len(set(scopes)) > 1:
+        shown = min(len(scopes), drawing.max_scope_vars)
+        lines += [f"  output {i}: {scope_text(scopes[i], drawing.max_scope_vars)}"
+                  for i in range(shown)]
+        if shown < len(scopes):
+            lines.append(f"  … ({len(scopes)} outputs)")
+    for tag, mapping in (("value", drawing.values), ("signal", drawing.signals)):
+        if node in mapping:
+            lines.append(f"{tag}: {mapping[node]!r}")
+    return "\n".join(lines)
+
+
+def _node_statement(drawing, node, names):
+    node_id = drawing.ids[node]
+    extra = drawing.value_lines([node])
+    fillcolor, fontcolor = drawing.scale(drawing.fill_of.get(node))
+    style = "filled" if fillcolor else None
+    common = dict(tooltip=_tooltip(drawing, node), fillcolor=fillcolor, fontcolor=fontcolor)
+    if node.num_outputs == 1 and node.is_op:
+        label = "\n".join([_glyph(node)] + ([node.name] if names else []) + extra)
+        return f"  {quote(node_id)}" + attrs(shape="circle", label=label, style=style, **common)
+    if isinstance(node, LeafNode):
+        fields = [node.output_label(i) for i in range(node.num_outputs)]
+    else:
+        fields = [_glyph(node)] * node.num_outputs
+    record = "|".join(f"<o{i}> {record_text(text)}" for i, text in enumerate(fields))
+    if names or extra:  # rows (a record's {} turns the direction); edges reach the outputs of
+        # a leaf from above only, so its name goes below them
+        name = [record_text(node.name)] if names else []
+        rows = name + ["{" + record + "}"] if node.is_op else ["{" + record + "}"] + name
+        rows += [record_text("\n".join(extra))] if extra else []
+        record = "{" + "|".join(rows) + "}"
+    style = ",".join(s for s in ("rounded" if node.is_op else None, style) if s) or None
+    return f"  {quote(node_id)}" + attrs(shape="record", label=Raw(f'"{record}"'), style=style,
+                                           **common)
+
+
+_COMPASS = {"TB": ("s", "n"), "BT": ("n", "s"), "LR": ("e", "w"), "RL": ("w", "e")}
+
+
+def _endpoint(drawing, node, index, side):
+    """`"id"`, or `"id":o<index>:<compass>` for an output of a multi-output node (the compass
+    point makes the edge attach at the field's side facing the other node)."""
+    if node.num_outputs == 1:
+        return quote(drawing.ids[node])
+    return f"{quote(drawing.ids[node])}:o{index}:{_COMPASS[drawing.rankdir][side]}"
+
+
+def _node_view(drawing, weights, names):
+    lines = [_node_statement(drawing, node, names) for node in drawing.order]
+    for node in drawing.order:
+        for port, child, index, weight, is_latent in drawing.edges(node):
+            tail = _endpoint(drawing, node, port, 0)
+            head = _endpoint(drawing, child, index, 1)
+            if is_latent:
+                style = attrs(style="dashed", color="gray40")
+            elif weight is not None and weights:
+                style = attrs(label=drawing.number(weight), penwidth=round(0.5 + 2.5 * weight, 3))
+            else:
+                style = ""
+            lines.append(f"  {tail} -> {head}{style}")
+    return lines
+
+
+def _collapsed_view(drawing):
+    levels = defaultdict(list)
+    for node in drawing.order:
+        levels[drawing.summaries[node].height].append(node)
+    lines = []
+    for height in sorted(levels, reverse=True):
+        nodes = levels[height]
+        kinds = Counter(type(n).__name__ for n in nodes)
+        count = f"{len(nodes)} node" + ("s" if len(nodes) != 1 else "")
+        label = [f"level {height}", count, ", ".join(f"{k} {c}" for k, c in sorted(kinds.items()))]
+        label += drawing.value_lines(nodes)
+        union = frozenset().union(*(s for n in nodes for s in drawing.summaries[n].scopes))
+        shown = ", ".join(n.name for n in nodes[:drawing.max_scope_vars])
+        more = ", …" if len(nodes) > drawing.max_scope_vars else ""
+        tooltip = f"level {height}: {shown}{more}\nscope: " + scope_text(union,
+                                                                           drawing.max_scope_vars)
+        fill = [drawing.fill_of[n] for n in nodes if n in drawing.fill_of]
+        finite = [x for x in fill if math.isfinite(x)]
+        fillcolor, fontcolor = drawing.scale(sum(finite) / len(finite) if finite else None)
+        lines.append(f"  {quote(f'level {height}')}" + attrs(
+            shape="box", label="\n".join(label), tooltip=tooltip,
+            style="filled" if fillcolor else None, fillcolor=fillcolor, fontcolor=fontcolor))
+    counts = Counter()
+    for node in drawing.order:
+        for _, child, _, _, _ in drawing.edges(node):
+            counts[drawing.summaries[node].height, drawing.summaries[child].height] += 1
+    for (parent, child), count in sorted(counts.items(), reverse=True):
+        label = f"{count} edge" + ("s" if count != 1 else "")
+        lines.append(f"  {quote(f'level {parent}')} -> {quote(f'level {child}')}"
+                     + attrs(label=label))
+    return lines
+
+
+def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
+           precision=2, names=False, rankdir="TB", max_scope_vars=12):
+    """DOT text (a `digraph`) of the SPN below `roots` (a node or nodes); no rendering.
+
+    Args:
+        roots: a node or an iterable of nodes.
+        values, signals: optional dicts node name (or node) -> float, e.g. log-values and
+            backward signals; shown in the label ("v", "s" when both are given) and tooltip.
+        weights: label sum edges with their weight (rounded to `precision`).
+        collapsed: draw one box per height level instead of every node.
+        fill: which dict colours the nodes: "values", "signals", None, or "auto" (signals when
+            given, else values). The scale is sequential (light = low), or diverging blue/red
+            around 0 when both signs occur; its range is in the graph label.
+        precision: decimals of weights and values.
+        names: also show every node's name in its label (it is always in the tooltip).
+        rankdir: Graphviz rank direction ("TB" puts the roots on top).
+        max_scope_vars: longest scope listed in a tooltip before it is abbreviated.
+
+    Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
+    children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).
+    """
+    roots = as_roots(roots)
+    _check_options(weights, collapsed, fill, precision, rankdir, names, max_scope_vars)
+    drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars)
+    header = ["digraph SPN {",
+              "  graph" + attrs(rankdir=Raw(rankdir),
+                                 label=getattr(drawing.scale, "legend", None), fontsize=10),
+              "  node" + attrs(fontname="Helvetica", fontsize=12),
+              "  edge" + attrs(dir=Raw("none"), fontname="Helvetica", fontsize=9)]
+    body = _collapsed_view(drawing) if collapsed else _node_view(drawing, weights, names)
+    return "\n".join(header + body + ["}"]) + "\n"

