@@ -7,6 +7,8 @@ distribution whatever constraint a user picks.
 import keras
 import tensorflow as tf
 
+from spnlab.core.ops.xla import xla_when_large
+
 register = keras.saving.register_keras_serializable(package="spnlab")
 
 
@@ -30,6 +32,13 @@ class GreaterEqualEpsilon(keras.constraints.Constraint):
         return {"epsilon": self.epsilon}
 
 
+@xla_when_large
+def _floor_and_normalize(w, epsilon, axis):
+    n = tf.cast(tf.shape(w)[axis], w.dtype)
+    c = tf.maximum(w, tf.cast(epsilon, w.dtype) / n)
+    return c / tf.reduce_sum(c, axis=axis, keepdims=True)
+
+
 @register
 class GreaterEqualEpsilonNormalized(keras.constraints.Constraint):
     """`w <- c / sum(c, axis)` with `c = max(w, epsilon / n)`, n the size of `axis`.
@@ -43,10 +52,7 @@ class GreaterEqualEpsilonNormalized(keras.constraints.Constraint):
         self.axis = int(axis)
 
     def __call__(self, w):
-        w = tf.convert_to_tensor(w)
-        n = tf.cast(tf.shape(w)[self.axis], w.dtype)
-        c = tf.maximum(w, tf.cast(self.epsilon, w.dtype) / n)
-        return c / tf.reduce_sum(c, axis=self.axis, keepdims=True)
+        return _floor_and_normalize(tf.convert_to_tensor(w), self.epsilon, self.axis)
 
     def get_config(self):
         return {"epsilon": self.epsilon, "axis": self.axis}

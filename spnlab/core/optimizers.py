@@ -2,6 +2,18 @@
 import keras
 import tensorflow as tf
 
+from spnlab.core.ops.xla import xla_when_large
+
+
+@xla_when_large
+def _online_em_update(value, gradient, lr, normalize):
+    """`(1 - lr) * value + lr * C`, C = -gradient, normalised per sum (axis -2) if `normalize`."""
+    counts = -gradient
+    if normalize:
+        total = tf.abs(tf.reduce_sum(counts, axis=-2, keepdims=True))
+        counts = tf.math.divide_no_nan(counts, total)
+    return (1.0 - lr) * value + lr * counts
+
 
 @keras.saving.register_keras_serializable(package="spnlab")
 class OnlineExpectationMaximization(keras.optimizers.Optimizer):
@@ -44,13 +56,11 @@ class OnlineExpectationMaximization(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         lr = tf.cast(learning_rate, variable.dtype)
-        counts = -tf.cast(gradient, variable.dtype)
         # The TF backend hands us the tf.Variable; the sum layer tagged its Keras variable.
         keras_variable = self._trainable_variables[self._get_variable_index(variable)]
-        if getattr(keras_variable, "_spnlab_normalize_counts", False):      # soft EM
-            total = tf.abs(tf.reduce_sum(counts, axis=-2, keepdims=True))
-            counts = tf.math.divide_no_nan(counts, total)
-        self.assign(variable, (1.0 - lr) * variable + lr * counts)
+        normalize = bool(getattr(keras_variable, "_spnlab_normalize_counts", False))  # soft EM
+        self.assign(variable, _online_em_update(tf.convert_to_tensor(variable),
+                                                tf.cast(gradient, variable.dtype), lr, normalize))
 
     def get_config(self):
         config = super().get_config()

@@ -86,3 +86,34 @@ def test_fused_model_trains_exactly_like_the_layer_by_layer_model(name):
         model.train_on_batch(x)
     for a, b in zip(models[0].get_weights(), models[1].get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", ["grad", "em"])
+def test_xla_compiled_path_gives_the_same_signals_and_update(name, monkeypatch):
+    """Large layers run their products, factor signals, EM update and constraint under XLA;
+    force that path on a small case and compare with the plain TensorFlow path."""
+    import spnlab.core.ops.xla as xla
+    x, acc, dy = case(7, 2, OPS[name]().default_logspace_accumulators())
+    logspace = OPS[name]().default_logspace_accumulators()
+    results = []
+    for threshold in (xla.XLA_MIN_SIZE, 1):
+        monkeypatch.setattr(xla, "XLA_MIN_SIZE", threshold)
+        op = OPS[name]()
+        results.append(run(lambda x_, a: op.weighted_product_sum(x_, 2, a, logspace), x, acc, dy))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+    rng = np.random.default_rng(8)
+    acc = rng.uniform(0.05, 1.0, size=(S, D, N ** 2, O)).astype("float32")
+    counts = rng.uniform(0.0, 2.0, size=acc.shape).astype("float32")
+    var = keras.Variable(acc)
+    var._spnlab_normalize_counts = True
+    updates = []
+    for threshold in (xla.XLA_MIN_SIZE, 1):
+        monkeypatch.setattr(xla, "XLA_MIN_SIZE", threshold)
+        var.assign(acc)
+        spnk.OnlineExpectationMaximization(0.3).apply([tf.constant(-counts)], [var])
+        updates.append(spnk.constraints.GreaterEqualEpsilonNormalized()(var).numpy())
+    np.testing.assert_allclose(updates[0], updates[1], rtol=1e-6)
+    expected = 0.7 * acc + 0.3 * counts / counts.sum(-2, keepdims=True)
+    np.testing.assert_allclose(updates[1], expected / expected.sum(-2, keepdims=True), rtol=1e-5)

@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from spnlab.core.ops.logspace import normalize_log_weights, normalize_log_weights_vjp, \
     normalize_weights
+from spnlab.core.ops.xla import batched_matmul, static_size
 from spnlab.core.sum_ops.children import DenseChildren, ProductChildren
 
 
@@ -106,7 +107,7 @@ class SumOpBase:
         def _sum(x, accumulators):
             children = make_children(x)
             w = normalize_weights(accumulators, logspace_accumulators)            # [S, D, I, O]
-            prod = tf.matmul(children.e, w)                                       # [S, D, B, O]
+            prod = batched_matmul(children.e, w, size=static_size(w))            # [S, D, B, O]
             cache = ForwardCache(children, w, prod, None)
             if self.max_product:
                 cache.y = max_product(children.log_values(), cache.log_w)
@@ -212,8 +213,10 @@ def soft_signals(cache, dy):
     """
     e, w = cache.e, cache.w                                              # [S,D,B,I], [S,D,I,O]
     c = tf.math.divide_no_nan(dy, cache.prod)                            # [S, D, B, O]
-    dx = cache.children.signal_of(tf.matmul(c, w, transpose_b=True))     # dx = e * (c @ w^T)
-    d_log_w = w * tf.transpose(tf.matmul(c, e, transpose_a=True), [0, 1, 3, 2])
+    size = static_size(w)
+    dx = cache.children.signal_of(batched_matmul(c, w, transpose_b=True, size=size))
+    d_log_w = w * tf.transpose(batched_matmul(c, e, transpose_a=True, size=size),
+                               [0, 1, 3, 2])
     return dx, d_log_w
 
 

@@ -23,6 +23,7 @@ Both expose the same interface, so that every sum op is written once:
 import tensorflow as tf
 
 from spnlab.core.ops.logspace import safe_max
+from spnlab.core.ops.xla import xla_when_large
 
 
 class DenseChildren:
@@ -82,20 +83,8 @@ class ProductChildren:
         """`dx = e * g` summed onto the factors: factor f's node n gets the sum over the
         children that contain it. With `e = prod_f e_f` this is `e_f,n * sum(g * prod_(h != f)
         e_h)`, so the `[S, D, B, N**F]` product `e * g` is never formed."""
-        f, n = self.num_factors, self.nodes
-        g = tf.reshape(g, _shape_list(g)[:3] + [n] * f)                    # [S, D, B, N, .., N]
-        exps = [self.e_factors[i] for i in range(f)]
-        per_factor = []
-        for i in range(f):
-            t = g
-            for h in range(f):                     # weight by the other factors, sum them out
-                if h != i:
-                    shape = [1] * f
-                    shape[h] = n
-                    t = t * tf.reshape(exps[h], _shape_list(exps[h])[:3] + shape)
-            axes = [3 + h for h in range(f) if h != i]
-            per_factor.append(exps[i] * tf.reduce_sum(t, axis=axes))      # [S, D, B, N]
-        return self._to_input_layout(tf.stack(per_factor, axis=0))        # [B, S*F, D, N]
+        per_factor = _factor_signals(g, self.e_factors)                   # [F, S, D, B, N]
+        return self._to_input_layout(per_factor)                          # [B, S*F, D, N]
 
     def winner_signal(self, idx, k, values):
         f, n = self.num_factors, self.nodes
@@ -111,6 +100,24 @@ class ProductChildren:
         """`[F, S, D, B, N]` -> `[B, S*F, D, N]`."""
         t = tf.transpose(t, [3, 1, 0, 2, 4])                               # [B, S, F, D, N]
         return tf.reshape(t, [-1] + list(self.input.shape[1:]))
+
+
+@xla_when_large
+def _factor_signals(g, e_factors):
+    """`g` `[S, D, B, N**F]`, e_factors `[F, S, D, B, N]` -> `[F, S, D, B, N]` (see signal_of)."""
+    f, n = e_factors.shape[0], e_factors.shape[-1]
+    g = tf.reshape(g, _shape_list(g)[:3] + [n] * f)                        # [S, D, B, N, .., N]
+    per_factor = []
+    for i in range(f):
+        t = g
+        for h in range(f):                         # weight by the other factors, sum them out
+            if h != i:
+                shape = [1] * f
+                shape[h] = n
+                t = t * tf.reshape(e_factors[h], _shape_list(e_factors[h])[:3] + shape)
+        axes = [3 + h for h in range(f) if h != i]
+        per_factor.append(e_factors[i] * tf.reduce_sum(t, axis=axes))    # [S, D, B, N]
+    return tf.stack(per_factor, axis=0)
 
 
 def _outer(factors, combine):
