@@ -21,10 +21,11 @@ OPS = {
 }
 
 
-def case(seed, factors, logspace):
+def case(seed, factors, logspace, dead_row=True):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(B, S * factors, D, N))
-    x[0, 0, 0, :] = -np.inf                          # a factor with probability 0 everywhere
+    if dead_row:                                     # a factor with probability 0 everywhere
+        x[0, 0, 0, :] = -np.inf
     x[1, 1, 2, 1] = -np.inf
     acc = rng.uniform(0.05, 1.0, size=(S, D, N ** factors, O))
     if logspace:
@@ -47,7 +48,9 @@ def run(fn, x, acc, dy):
 def test_fused_equals_product_then_sum(name, factors):
     fused_op, plain_op = OPS[name](), OPS[name]()      # same seeds: same random draws
     logspace = fused_op.default_logspace_accumulators()
-    x, acc, dy = case(factors, factors, logspace)
+    # Unweighted hard EM picks a winner in a row that is -inf everywhere at random, and the
+    # fused pass draws it per factor: any child is right there, so leave such rows out.
+    x, acc, dy = case(factors, factors, logspace, dead_row=not name.startswith("unweighted"))
     product = spnk.layers.DenseProduct(factors, dtype="float64")
 
     fused = run(lambda x_, a: fused_op.weighted_product_sum(x_, factors, a, logspace), x, acc, dy)
@@ -55,6 +58,40 @@ def test_fused_equals_product_then_sum(name, factors):
     for got, want, what in zip(fused, plain, ("value", "child signal", "accumulator signal")):
         assert not np.isnan(got).any(), what
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=what)
+
+
+def test_fused_unweighted_ties_are_broken_uniformly_over_the_tied_children():
+    """Both factors constant: all N**2 children tie, and each must win 1/N**2 of the rows."""
+    rows, n = 4000, 3
+    x = tf.zeros([rows, 2, 1, n], tf.float64)
+    acc = tf.ones([1, 1, n * n, 1], tf.float64)
+    op = spnk.SumOpUnweightedHardEMBackprop(seed=0)
+    with tf.GradientTape() as tape:
+        tape.watch(acc)
+        y = op.weighted_product_sum(x, 2, acc, False)
+    counts = tape.gradient(y, acc).numpy().reshape(-1)       # winner counts per child
+    assert counts.sum() == rows
+    p = 1 / n ** 2
+    np.testing.assert_allclose(counts / rows, p, atol=4 * np.sqrt(p * (1 - p) / rows))
+
+
+@pytest.mark.parametrize("sample_prob", [1.0, 0.5])
+def test_fused_unweighted_draws_follow_the_product_posterior(sample_prob):
+    """Winners are drawn per factor; their tuple must follow softmax(x_a,i + x_b,j) (mixed
+    with the argmax child for sample_prob < 1)."""
+    rows, n = 6000, 3
+    xa, xb = np.array([0.0, -1.0, 0.5]), np.array([-0.3, 0.2, -2.0])
+    x = np.broadcast_to(np.stack([xa, xb])[None, :, None, :], (rows, 2, 1, n))
+    acc = tf.ones([1, 1, n * n, 1], tf.float64)
+    op = spnk.SumOpUnweightedHardEMBackprop(sample_prob=sample_prob, seed=1)
+    with tf.GradientTape() as tape:
+        tape.watch(acc)
+        y = op.weighted_product_sum(tf.constant(x), 2, acc, False)
+    freq = tape.gradient(y, acc).numpy().reshape(-1) / rows
+    joint = (xa[:, None] + xb[None, :]).reshape(-1)
+    p = np.exp(joint) / np.exp(joint).sum()
+    p = sample_prob * p + (1 - sample_prob) * (joint == joint.max())
+    np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / rows))
 
 
 def test_fused_max_product_equals_product_then_max():

@@ -17,6 +17,8 @@ Both expose the same interface, so that every sum op is written once:
     log_values(): the child log-values `[S, D, B, I]` (materialised on demand)
     rows(idx): log-values of chosen rows, idx `[n, 3]` of (s, d, b) -> `[n, I]`
     signal_of(g): the child signal `dx = e * g` (g `[S, D, B, I]`) in the layer input's layout
+    row_winners(generator, sample_prob): one child per row (s, d, b) chosen from the child
+        log-values alone (unweighted hard EM), `[S, D, B]` int64
     winner_signal(idx, k, values): the signal of `values[r]` sent to child `k[r]` of row
         `idx[r]`, mapped to the layer input's layout without building a dense `[S, D, B, I]`.
 """
@@ -24,6 +26,7 @@ import tensorflow as tf
 
 from spnlab.core.ops.logspace import safe_max
 from spnlab.core.ops.xla import xla_when_large
+from spnlab.core.sum_ops.winners import draw_coins, select_winners
 
 
 class DenseChildren:
@@ -40,6 +43,10 @@ class DenseChildren:
 
     def rows(self, idx):
         return tf.gather_nd(self._x, idx)                                  # [n, I]
+
+    def row_winners(self, generator, sample_prob):
+        k = select_winners(tf.reshape(self._x, [-1, self._x.shape[-1]]), generator, sample_prob)
+        return tf.reshape(k, tf.shape(self._x)[:3])
 
     def signal_of(self, g):
         return tf.transpose(self.e * g, [2, 0, 1, 3])                      # [B, S, D, I]
@@ -78,6 +85,20 @@ class ProductChildren:
     def rows(self, idx):
         return _outer([tf.gather_nd(self._factors[i], idx) for i in range(self.num_factors)],
                       tf.add)                                              # [n, N**F]
+
+    def row_winners(self, generator, sample_prob):
+        """The winner of `x_(n0..) = sum_f x_f,nf` is the tuple of the factors' winners: the
+        maxima of a sum of independent terms are the products of the factors' maxima (so
+        uniform tie-breaking per factor is uniform over the tied tuples), and the softmax of
+        such a sum factorises. A row that is -inf everywhere has no preferred child."""
+        f, n = self.num_factors, self.nodes
+        rows = tf.reshape(self._factors, [f, -1, n])                       # [F, S*D*B, N]
+        coins = (draw_coins(generator, tf.shape(rows)[1], sample_prob, rows.dtype)
+                 if sample_prob and sample_prob < 1.0 else None)
+        k = 0
+        for i in range(f):
+            k = k * n + select_winners(rows[i], generator, sample_prob, coins)
+        return tf.reshape(k, tf.shape(self._factors)[1:4])
 
     def signal_of(self, g):
         """`dx = e * g` summed onto the factors: factor f's node n gets the sum over the

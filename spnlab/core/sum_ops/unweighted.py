@@ -2,7 +2,6 @@
 import tensorflow as tf
 
 from spnlab.core.sum_ops.base import SumOpBase, check_sample_prob, make_generator, register
-from spnlab.core.sum_ops.winners import select_winners
 
 
 @register
@@ -28,15 +27,12 @@ class SumOpUnweightedHardEMBackprop(SumOpBase):
         self._generator = make_generator(seed)
 
     def _backward(self, cache, dy):
-        x = cache.children.log_values()                                  # [S, D, B, I]
-        num_in = x.shape[-1]
-        k = select_winners(tf.reshape(x, [-1, num_in]), self._generator, self.sample_prob)
-        k = tf.reshape(k, tf.shape(x)[:3])                               # [S, D, B]
+        k = cache.children.row_winners(self._generator, self.sample_prob)  # [S, D, B]
         rows = tf.where(tf.ones_like(k, dtype=tf.bool))                  # [S*D*B, 3]: (s, d, b)
         dx = cache.children.winner_signal(rows, tf.reshape(k, [-1]),
                                           tf.reshape(tf.reduce_sum(dy, axis=-1), [-1]))
         # d_log_w[s, d, i, :] = sum over rows b with winner i of dy[s, d, b, :]
-        scopes, decomps = x.shape[0], x.shape[1]
+        scopes, decomps, num_in = cache.w.shape[0], cache.w.shape[1], cache.w.shape[2]
         segment = (rows[:, 0] * decomps + rows[:, 1]) * num_in + tf.reshape(k, [-1])
         d_log_w = tf.math.unsorted_segment_sum(tf.reshape(dy, [-1, dy.shape[-1]]), segment,
                                                scopes * decomps * num_in)

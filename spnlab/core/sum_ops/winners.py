@@ -31,18 +31,26 @@ def sample_categorical(scores, generator):
     return tf.argmax(log_p + gumbel, axis=-1)
 
 
-def select_winners(scores, generator, sample_prob):
+def draw_coins(generator, num_rows, sample_prob, dtype=tf.float32):
+    """Per row: whether `select_winners` samples (True, with probability `sample_prob`)."""
+    return generator.uniform([num_rows], dtype=dtype) < sample_prob
+
+
+def select_winners(scores, generator, sample_prob, coins=None):
     """Argmax winners, each replaced by a posterior draw with probability `sample_prob`.
 
     Args:
         scores: log-scores `[N, num_in]`.
         generator: a `tf.random.Generator`.
         sample_prob: python float in [0, 1] or None (same as 0).
+        coins: optional bool `[N]` from `draw_coins`, to share the sample-or-argmax choice
+            between several calls (the factors of one product row).
     """
     if not sample_prob:
         return argmax_random_ties(scores, generator)
     if sample_prob >= 1.0:
         return sample_categorical(scores, generator)
-    use_sample = generator.uniform(tf.shape(scores)[:1], dtype=scores.dtype) < sample_prob
-    return tf.where(use_sample, sample_categorical(scores, generator),
+    if coins is None:
+        coins = draw_coins(generator, tf.shape(scores)[0], sample_prob, scores.dtype)
+    return tf.where(coins, sample_categorical(scores, generator),
                     argmax_random_ties(scores, generator))
