@@ -10,6 +10,7 @@ import re
 import numpy as np
 import pytest
 import keras
+import tensorflow as tf
 
 import spnlab.core as spnk
 from spnlab.core import layers as L
@@ -166,6 +167,24 @@ def test_non_integer_allowed_where_unobserved(model, data):
 def test_integer_valued_float_data_is_accepted(model, data):
     np.testing.assert_allclose(spnk.log_likelihood(model, data.astype("float64")),
                                spnk.log_likelihood(model, data), rtol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [2, -1])
+def test_training_on_out_of_range_values_fails_and_changes_nothing(data, bad):
+    """Inside `fit` (a tf.function) the leaf asserts at run time instead of training on -inf."""
+    model = spnk.ratspn(num_vars=NUM_VARS, depth=1, num_repetitions=2, num_input_distributions=2,
+                        num_sums=2, seed=0, sum_op=spnk.SumOpEMBackprop())
+    model.compile(loss=spnk.losses.NegativeLogLikelihood(),
+                  optimizer=spnk.OnlineExpectationMaximization(0.5))
+    model.train_on_batch(data)                       # trace and take one good step
+    x = data.copy()
+    x[1, 4] = bad
+    before = [w.copy() for w in model.get_weights()]
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=re.escape("Expected `x` values in [0, 2). Received a")):
+        model.train_on_batch(x)
+    for got, want in zip(model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)
 
 
 def test_leaf_layers_reject_out_of_range_values_directly():

@@ -6,6 +6,9 @@ from spnlab.core.layers.location_scale import (CauchyLeaf, LaplaceLeaf, Location
 from spnlab.core.layers.misc import LogDropout, NormalizeStandardScore
 from spnlab.core.layers.products import DenseProduct, ReduceProduct, Undecompose
 from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes, PermuteAndPadScopesRandom
+from spnlab.core.layers.spatial import SpatialToRegions
+from spnlab.core.layers.spatial_products import Conv2DProduct
+from spnlab.core.layers.spatial_sums import Conv2DSum, Local2DSum
 from spnlab.core.layers.sum_layers import DenseSum, RootSum, SumLayerBase
 
 __all__ = [
@@ -13,4 +16,5 @@ __all__ = [
     "NormalLeaf", "CauchyLeaf", "LaplaceLeaf", "FlatToRegions", "PermuteAndPadScopes",
     "PermuteAndPadScopesRandom", "DenseProduct", "ReduceProduct", "Undecompose", "DenseSum",
     "RootSum", "SumLayerBase", "LogDropout", "NormalizeStandardScore",
+    "Conv2DProduct", "Conv2DSum", "Local2DSum", "SpatialToRegions",
 ]

@@ -10,9 +10,20 @@ NEG_INF = float("-inf")
 
 
 def check_discrete_values(x, num_values, arg_name="x"):
-    """Eagerly reject non-integral or out-of-range discrete values (graph mode: skipped)."""
+    """Reject non-integral or out-of-range discrete values.
+
+    Eagerly a ValueError naming the first bad value; inside a `tf.function` (e.g. `model.fit`)
+    run-time assertions that fail with the same message as an InvalidArgumentError, so bad data
+    never turns into a silent -inf log-likelihood.
+
+    Returns:
+        `x`; in a graph, made to depend on the assertions, so that nothing computed from it
+        (an optimiser update) can run when they fail.
+    """
     if not tf.executing_eagerly():
-        return
+        x = tf.convert_to_tensor(x)
+        with tf.control_dependencies(_assert_discrete_values(x, num_values, arg_name)):
+            return tf.identity(x)
     x = tf.convert_to_tensor(x)
     if x.dtype.is_floating:
         if not bool(tf.reduce_all(tf.math.is_finite(x))):
@@ -23,6 +34,19 @@ def check_discrete_values(x, num_values, arg_name="x"):
     if tf.size(x) and (bool(tf.reduce_any(x < 0)) or bool(tf.reduce_any(x >= num_values))):
         bad = tf.boolean_mask(x, tf.logical_or(x < 0, x >= num_values))[0].numpy()
         raise ValueError(f"Expected `{arg_name}` values in [0, {num_values}). Received: {bad}")
+    return x
+
+
+def _assert_discrete_values(x, num_values, arg_name):
+    checks = []
+    if x.dtype.is_floating:
+        checks.append(tf.debugging.assert_equal(x, tf.round(x), message=(
+            f"Expected finite integer values in `{arg_name}`. Received NaN, inf or a fraction")))
+    checks.append(tf.debugging.assert_greater_equal(x, tf.zeros([], x.dtype), message=(
+        f"Expected `{arg_name}` values in [0, {num_values}). Received a negative value")))
+    checks.append(tf.debugging.assert_less(x, tf.cast(num_values, x.dtype), message=(
+        f"Expected `{arg_name}` values in [0, {num_values}). Received a value >= {num_values}")))
+    return checks
 
 
 @register
@@ -39,7 +63,7 @@ class IndicatorLeaf(BaseLeaf):
         self._param_shape = shape
 
     def call(self, x, evidence_mask=None, marginalize="sum"):
-        check_discrete_values(x, self.num_components)
+        x = check_discrete_values(x, self.num_components)
         return super().call(x, evidence_mask=evidence_mask, marginalize=marginalize)
 
     def _values(self):
@@ -105,7 +129,7 @@ class CategoricalLeaf(BaseLeaf):
         return tf.nn.log_softmax(params, axis=-1)
 
     def call(self, x, evidence_mask=None, marginalize="sum"):
-        check_discrete_values(x, self.num_categories)
+        x = check_discrete_values(x, self.num_categories)
         return super().call(x, evidence_mask=evidence_mask, marginalize=marginalize)
 
     def _log_prob(self, x):

@@ -33,7 +33,8 @@ class _SpatialSum(SumLayerBase):
                          accumulator_regularizer, logspace_accumulator_constraint,
                          linear_accumulator_constraint, **kwargs)
         if isinstance(num_sums, bool) or not isinstance(num_sums, int) or num_sums < 1:
-            raise ValueError(f"Expected `num_sums` to be a positive int. Received: num_sums={num_sums!r}")
+            raise ValueError("Expected `num_sums` to be a positive int. "
+                             f"Received: num_sums={num_sums!r}")
         self.num_sums = num_sums
 
     def build(self, input_shape):
