@@ -804,6 +804,8 @@ def test_every_exported_layer_is_covered():
     covered = {"IndicatorLeaf", "CategoricalLeaf", "BernoulliLeaf", "NormalLeaf", "CauchyLeaf",
                "LaplaceLeaf", "FlatToRegions", "PermuteAndPadScopes",
                "PermuteAndPadScopesRandom", "DenseProduct", "ReduceProduct", "Undecompose",
-               "DenseSum", "RootSum", "LogDropout", "NormalizeStandardScore"}
+               "DenseSum", "RootSum", "LogDropout", "NormalizeStandardScore",
+               # exercised with the same contract checker in test_spatial_layers.py
+               "Conv2DProduct", "Conv2DSum", "Local2DSum", "SpatialToRegions"}
     abstract = {"BaseLeaf", "LocationScaleLeafBase", "SumLayerBase"}
     assert set(L.__all__) == covered | abstract

@@ -88,6 +88,10 @@ PRODUCT_CASES = {
     "depthwise_odd_size_ceil": (dict(strides=[2, 2], dilations=[1, 1], kernel_size=[2, 2],
                                      depthwise=True), (2, 5, 3, 2)),
     "all_combinations": (dict(strides=1, dilations=1, kernel_size=2), (2, 3, 3, 2)),
+    "tiles_random_subset": (dict(strides=2, dilations=1, kernel_size=2, num_channels=6, seed=2),
+                            (2, 4, 5, 3)),
+    "tiles_full_all_combinations": (dict(strides=2, dilations=1, kernel_size=2, padding="full"),
+                                    (2, 3, 3, 2)),
     "random_subset_balanced": (dict(strides=1, dilations=1, kernel_size=2, num_channels=5,
                                     seed=3), (2, 3, 4, 3)),
     "random_subset_small": (dict(strides=1, dilations=1, kernel_size=[1, 2], num_channels=2,
@@ -229,8 +233,9 @@ def test_gradient_op_matches_finite_differences(cls):
     dx, dacc = _signals(layer, x, dy)
 
     def f(x_, acc_):                     # the float64 reference objective sum(dy * y)
-        log_w = acc_ - scipy.special.logsumexp(acc_, axis=-2, keepdims=True)
-        return float((dy * np_spatial_sum(x_, log_w)).sum())
+        log_w = acc_ - scipy.special.logsumexp(acc_, axis=-2, keepdims=True)    # [., ., C, O]
+        y = scipy.special.logsumexp(x_[..., :, None] + log_w, axis=-2)         # [B, H, W, O]
+        return float((dy * y).sum())
 
     eps = 1e-6
     num_dacc = np.zeros_like(acc)
@@ -407,6 +412,36 @@ def test_dgcspn_keras_round_trip(tmp_path):
         assert a.get_config() == b.get_config()
         if isinstance(a, L.Conv2DProduct) and not a.depthwise:
             np.testing.assert_array_equal(a.channel_indices.numpy(), b.channel_indices.numpy())
+
+
+def test_libspn_keras_readme_dgcspn_ports_by_changing_the_import():
+    """The DGC-SPN of the LibSPN-Keras 0.6 README, with `spnk = spnlab.core`: the same output
+    shapes and sum-weight counts as the README's model summary."""
+    spnk_layers = spnk.layers
+    conv = [dict(strides=[2, 2], dilations=[1, 1], padding="valid"),
+            dict(strides=[2, 2], dilations=[1, 1], padding="valid"),
+            dict(strides=[1, 1], dilations=[1, 1], padding="full"),
+            dict(strides=[1, 1], dilations=[2, 2], padding="full"),
+            dict(strides=[1, 1], dilations=[4, 4], padding="full"),
+            dict(strides=[1, 1], dilations=[8, 8], padding="final")]
+    layers = [spnk_layers.NormalizeStandardScore(),
+              spnk_layers.NormalLeaf(num_components=16, location_trainable=True)]
+    for kwargs, num_sums in zip(conv, [16, 32, 32, 64, 64, None]):
+        layers.append(spnk_layers.Conv2DProduct(depthwise=True, kernel_size=[2, 2], **kwargs))
+        if num_sums:
+            layers.append(spnk_layers.Local2DSum(num_sums=num_sums))
+    layers += [spnk_layers.SpatialToRegions(), spnk_layers.DenseSum(num_sums=10),
+               spnk_layers.RootSum(return_weighted_child_logits=True)]
+    model = spnk.SequentialSumProductNetwork([keras.Input((28, 28, 1))] + layers)
+    shapes = [tuple(l.output.shape[1:]) for l in model.layers[1:]]
+    assert shapes == [(28, 28, 16), (14, 14, 16), (14, 14, 16), (7, 7, 16), (7, 7, 32),
+                      (8, 8, 32), (8, 8, 32), (10, 10, 32), (10, 10, 64), (14, 14, 64),
+                      (14, 14, 64), (8, 8, 64), (1, 1, 4096), (1, 1, 10), (10,)]
+    sums = [l.count_params() for l in model.sum_layers]
+    assert sums == [50176, 25088, 65536, 204800, 802816, 40960, 10]
+    x = np.random.default_rng(10).random((4, 28, 28, 1)).astype("float32")
+    logits = model(x).numpy()
+    assert logits.shape == (4, 10) and np.isfinite(logits).all()
 
 
 # ---------------------------------------------------------------------------------------------
