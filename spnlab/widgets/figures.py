@@ -1,0 +1,199 @@
+"""Pure functions from session state to plotly figure dicts (no widgets, no TensorFlow).
+
+Every view draws through one of these, so what a user sees is unit-tested without a browser.
+Each returns `{"data": [...], "layout": {...}}`, accepted by `plotly.graph_objects.Figure` and
+by `FigureWidget.update` inside `batch_update`.
+"""
+import math
+
+import numpy as np
+
+# One colour per sum op, the same in every figure (curves, switch markers, compare runs).
+OP_COLOURS = {
+    "grad": "#1f77b4", "em": "#2ca02c", "hard_em": "#d62728", "unweighted_hard_em": "#ff7f0e",
+    "sample": "#9467bd",
+}
+_FALLBACK = ["#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def op_colour(op_name):
+    """The colour of a sum op's name (unknown names get a stable fallback)."""
+    key = str(op_name).split("(")[0].lower()
+    if key in OP_COLOURS:
+        return OP_COLOURS[key]
+    return _FALLBACK[sum(map(ord, key)) % len(_FALLBACK)]
+
+
+def _layout(title, x_title, y_title, **extra):
+    return {"title": {"text": title}, "xaxis": {"title": {"text": x_title}},
+            "yaxis": {"title": {"text": y_title}}, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
+            "height": 280, "showlegend": True, "legend": {"orientation": "h", "y": -0.25},
+            **extra}
+
+
+def _finite(values):
+    return [None if v is None or not math.isfinite(v) else float(v) for v in values]
+
+
+def likelihood_figure(steps, switches=(), x="step"):
+    """Train and test log-likelihood over steps, each live sum-op switch a dashed line.
+
+    Args:
+        steps: step records as dicts with `step`, `wall_time`, `train_ll`, `test_ll` (None on
+            steps without evaluation); e.g. `session.history.to_records()`.
+        switches: switch records as dicts with `step` and `new` ({layer: op}).
+        x: "step" or "wall_time".
+    """
+    if x not in ("step", "wall_time"):
+        raise ValueError(f"Expected `x` in ('step', 'wall_time'). Received: x={x!r}")
+    xs = [r[x] for r in steps]
+    test = [(r[x], r["test_ll"]) for r in steps if r.get("test_ll") is not None]
+    data = [{"type": "scatter", "mode": "lines", "name": "train LL", "x": xs,
+             "y": _finite(r["train_ll"] for r in steps), "line": {"color": "#1f77b4"}},
+            {"type": "scatter", "mode": "lines+markers", "name": "test LL",
+             "x": [t[0] for t in test], "y": _finite(t[1] for t in test),
+             "line": {"color": "#ff7f0e"}}]
+    shapes, annotations = [], []
+    by_step = {r["step"]: r for r in steps}
+    for switch in switches:
+        at = switch["step"] if x == "step" else by_step.get(switch["step"], {}).get("wall_time", 0.0)
+        ops = sorted(set(map(str, switch["new"].values())))
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at,
+                       "y0": 0, "y1": 1, "line": {"dash": "dash", "color": op_colour(ops[0])}})
+        annotations.append({"xref": "x", "yref": "paper", "x": at, "y": 1, "showarrow": False,
+                            "text": " / ".join(ops), "yanchor": "bottom", "font": {"size": 10}})
+    title_x = "step" if x == "step" else "training time (s)"
+    return {"data": data, "layout": _layout("Log-likelihood (nats per sample)", title_x, "mean LL",
+                                            shapes=shapes, annotations=annotations)}
+
+
+def series_figure(series, title, y_title):
+    """One line per layer over steps.
+
+    Args:
+        series: `{layer_key: (steps, values)}`; values may contain None (not tapped that step).
+    """
+    data = [{"type": "scatter", "mode": "lines", "name": key, "x": list(steps),
+             "y": _finite(values)} for key, (steps, values) in series.items()]
+    return {"data": data, "layout": _layout(title, "step", y_title)}
+
+
+def histogram_figure(histograms, title="Forward log-values"):
+    """Bar outlines of per-layer histograms.
+
+    Args:
+        histograms: `{layer_key: (edges [n+1], counts [n])}`.
+    """
+    data = []
+    for key, (edges, counts) in histograms.items():
+        edges, counts = np.asarray(edges, float), np.asarray(counts, float)
+        centres = (edges[:-1] + edges[1:]) / 2
+        total = counts.sum() or 1.0
+        data.append({"type": "scatter", "mode": "lines", "line": {"shape": "hvh"}, "name": key,
+                     "x": centres.tolist(), "y": (counts / total).tolist()})
+    return {"data": data, "layout": _layout(title, "log-value", "fraction")}
+
+
+def counts_figure(counts, title="Winner counts per child"):
+    """A heatmap of one layer's counts `[num_sums, num_children]` (sums as rows)."""
+    counts = np.asarray(counts, float)
+    if counts.ndim != 2:
+        raise ValueError(f"Expected `counts` of rank 2 [sums, children]. Received shape "
+                         f"{counts.shape}")
+    return {"data": [{"type": "heatmap", "z": counts.tolist(), "colorscale": "Viridis",
+                      "colorbar": {"title": {"text": "count"}}}],
+            "layout": _layout(title, "child", "sum", showlegend=False)}
+
+
+def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
+    """Per-variable marginals: a heatmap of p(X_v = value) for images, else stacked bars.
+
+    Args:
+        probabilities: `[V, K]` per-variable distributions (rows sum to 1).
+        image_shape: `(rows, cols)` with rows * cols = V to draw as an image.
+        evidence: optional `[V]` bool; observed pixels get a marker.
+        value: the state whose probability the image shows.
+    """
+    p = np.asarray(probabilities, float)
+    if p.ndim != 2:
+        raise ValueError(f"Expected `probabilities` of shape [V, K]. Received shape {p.shape}")
+    if image_shape is not None:
+        rows, cols = image_shape
+        if rows * cols != p.shape[0]:
+            raise ValueError(f"Expected `image_shape` with {p.shape[0]} pixels. "
+                             f"Received: image_shape={tuple(image_shape)}")
+        z = p[:, value].reshape(rows, cols)
+        data = [{"type": "heatmap", "z": z[::-1].tolist(), "zmin": 0.0, "zmax": 1.0,
+                 "colorscale": "Greys", "colorbar": {"title": {"text": f"p(x={value})"}}}]
+        if evidence is not None:
+            ev = np.asarray(evidence, bool).reshape(rows, cols)[::-1]
+            ys, xs = np.nonzero(ev)
+            data.append({"type": "scatter", "mode": "markers", "name": "evidence",
+                         "x": xs.tolist(), "y": ys.tolist(),
+                         "marker": {"symbol": "square-open", "color": "#d62728", "size": 14}})
+        layout = _layout("Marginals", "", "", showlegend=False, height=320)
+        layout["yaxis"].update(scaleanchor="x", showticklabels=False)
+        layout["xaxis"].update(showticklabels=False)
+        return {"data": data, "layout": layout}
+    names = [f"X{v}" for v in range(p.shape[0])]
+    data = [{"type": "bar", "name": f"= {k}", "x": names, "y": p[:, k].tolist()}
+            for k in range(p.shape[1])]
+    return {"data": data, "layout": _layout("Marginals", "variable", "probability",
+                                            barmode="stack")}
+
+
+def image_grid_figure(rows_of_images, row_titles, image_shape, masks=None):
+    """Images side by side: one row per kind (original, masked, each completion method).
+
+    Args:
+        rows_of_images: list of `[N, V]` arrays, one per row of the grid.
+        row_titles: a title per row.
+        image_shape: `(rows, cols)` of one image.
+        masks: optional `[N, V]` bool evidence; unobserved pixels of the "masked" row (the row
+            titled "masked") are drawn grey.
+    """
+    if len(rows_of_images) != len(row_titles):
+        raise ValueError(f"Expected one title per row. Received {len(rows_of_images)} rows and "
+                         f"{len(row_titles)} titles")
+    h, w = image_shape
+    tiles = []
+    for r, images in enumerate(rows_of_images):
+        images = np.asarray(images, float)
+        row = []
+        for n, image in enumerate(images):
+            tile = image.reshape(h, w).astype(float)
+            if masks is not None and row_titles[r] == "masked":
+                tile = np.where(np.asarray(masks[n], bool).reshape(h, w), tile, 0.5)
+            row.append(np.pad(tile, ((1, 1), (1, 1)), constant_values=np.nan))
+        tiles.append(np.concatenate(row, axis=1))
+    z = np.concatenate(tiles[::-1], axis=0)
+    tick_vals = [(h + 2) * (len(tiles) - 1 - r) + (h + 2) / 2 for r in range(len(tiles))]
+    layout = _layout("Completions", "", "", showlegend=False,
+                     height=max(200, 40 + 60 * len(tiles)))
+    layout["yaxis"].update(scaleanchor="x", tickvals=tick_vals, ticktext=list(row_titles))
+    layout["xaxis"].update(showticklabels=False)
+    return {"data": [{"type": "heatmap", "z": np.where(np.isnan(z), None, z).tolist(),
+                      "zmin": 0.0, "zmax": 1.0, "colorscale": "Greys", "showscale": False}],
+            "layout": layout}
+
+
+def compare_figure(table, x="step", y="train_ll"):
+    """Learning curves of several modes from the same start.
+
+    Args:
+        table: rows as dicts with `mode`, `step`, `wall_time`, `train_ll`, `test_ll`.
+        x: "step" or "wall_time"; y: "train_ll" or "test_ll".
+    """
+    if x not in ("step", "wall_time") or y not in ("train_ll", "test_ll"):
+        raise ValueError(f"Expected x in ('step', 'wall_time') and y in ('train_ll', 'test_ll'). "
+                         f"Received: x={x!r}, y={y!r}")
+    modes = list(dict.fromkeys(r["mode"] for r in table))
+    data = []
+    for mode in modes:
+        rows = [r for r in table if r["mode"] == mode and r.get(y) is not None]
+        data.append({"type": "scatter", "mode": "lines", "name": str(mode),
+                     "x": [r[x] for r in rows], "y": _finite(r[y] for r in rows),
+                     "line": {"color": op_colour(mode)}})
+    return {"data": data, "layout": _layout(f"{y.replace('_', ' ')} by mode",
+                                            "step" if x == "step" else "training time (s)",
+                                            "mean LL")}

@@ -1,0 +1,100 @@
+"""Views that query the model: per-variable marginals under evidence, and completions."""
+import ipywidgets as widgets
+import numpy as np
+
+from spnlab.lab.masks import MASKS
+from spnlab.lab.queries import COMPLETION_METHODS
+from spnlab.widgets import figures
+from spnlab.widgets._base import SessionView, figure_widget, redraw
+
+
+class MarginalsView(SessionView):
+    """p(X_v | evidence) for every variable of one test row.
+
+    Evidence: a mask kind (e.g. the top half observed) or, for images, a click on a pixel
+    toggles it between observed and hidden.
+    """
+
+    min_step_interval = 0.5
+
+    def __init__(self, session, row=0, **kwargs):
+        self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(session.data.test) - 1),
+                                          description="test row")
+        self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
+                                          if session.data.image_shape else "none",
+                                          description="hidden")
+        self.evidence = self._mask(session)
+        self.figure = figure_widget(self._figure(session))
+        super().__init__(session, [widgets.HBox([self.row, self.mask_kind]), self.figure],
+                         **kwargs)
+        for control in (self.row, self.mask_kind):
+            control.observe(lambda _: self.guarded(self._on_mask), "value")
+        self._connect_clicks()
+
+    def _mask(self, session):
+        kind = self.mask_kind.value
+        if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
+            kind = "none"
+        return session.evidence_mask(kind)[0]
+
+    def _figure(self, session):
+        x = session.data.test[self.row.value]
+        p = session.marginals(x, self.evidence)                          # [V, C]
+        return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
+
+    def _connect_clicks(self):
+        if self.session.data.image_shape is None or not self.figure.data:
+            return
+        self.figure.data[0].on_click(lambda trace, points, _: self.guarded(self._toggle, points))
+
+    def _toggle(self, points):
+        rows, cols = self.session.data.image_shape
+        for x, y in zip(points.xs, points.ys):
+            v = (rows - 1 - int(y)) * cols + int(x)                      # z is drawn upside down
+            self.evidence[v] = not self.evidence[v]
+        self.refresh()
+
+    def _on_mask(self):
+        self.evidence = self._mask(self.session)
+        self.refresh()
+
+    def refresh(self):
+        redraw(self.figure, self._figure(self.session))
+        self._connect_clicks()
+
+
+class CompletionsView(SessionView):
+    """Originals, masked inputs and completions by several methods, side by side."""
+
+    min_step_interval = 1.0
+
+    def __init__(self, session, num_rows=6, methods=COMPLETION_METHODS, **kwargs):
+        self.num_rows = num_rows
+        self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
+                                          if session.data.image_shape else "random",
+                                          description="hidden")
+        self.methods = widgets.SelectMultiple(options=list(COMPLETION_METHODS),
+                                              value=tuple(methods), description="methods")
+        self.figure = figure_widget(self._figure(session))
+        super().__init__(session, [widgets.HBox([self.mask_kind, self.methods]), self.figure],
+                         **kwargs)
+        for control in (self.mask_kind, self.methods):
+            control.observe(lambda _: self.guarded(self.refresh), "value")
+
+    def _figure(self, session):
+        x = session.data.test[:self.num_rows]
+        kind = self.mask_kind.value
+        if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
+            kind = "random"
+        mask = session.evidence_mask(kind, num_rows=len(x))
+        rows, titles = [x, x], ["original", "masked"]
+        for method in self.methods.value:
+            rows.append(session.complete(x, mask, method=method, seed=0))
+            titles.append(method)
+        shape = session.data.image_shape or (1, x.shape[1])
+        scale = max(1.0, float(np.max(x)))                          # grey levels for non-binary
+        return figures.image_grid_figure([np.asarray(r, float) / scale for r in rows], titles,
+                                         shape, masks=mask)
+
+    def refresh(self):
+        redraw(self.figure, self._figure(self.session))

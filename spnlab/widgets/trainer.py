@@ -1,0 +1,121 @@
+"""Play / Pause / Step / Reset, the sum op of all layers or one, and the live hyperparameters."""
+import asyncio
+
+import ipywidgets as widgets
+
+from spnlab.lab.ops import OPS
+from spnlab.widgets._base import SessionView
+
+OP_CHOICES = list(OPS)
+# Play runs until paused; this only bounds a forgotten Play.
+PLAY_STEPS = 10 ** 6
+
+
+class TrainerView(SessionView):
+    """Drive a session: every control calls the session between steps.
+
+    Play runs `session.step()` in an asyncio task that yields to the kernel after every step,
+    so the notebook, and the Pause button, stay responsive.
+    """
+
+    def __init__(self, session, **kwargs):
+        self.play = widgets.ToggleButton(description="Play", icon="play", tooltip="Play / Pause")
+        self.step_button = widgets.Button(description="Step", icon="step-forward")
+        self.reset_button = widgets.Button(description="Reset", icon="undo")
+        self.status = widgets.HTML()
+        ops = session.sum_ops
+        self.all_ops = widgets.Dropdown(options=OP_CHOICES + ["mixed"], description="sum op",
+                                        value=_common(ops))
+        self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=_name(op),
+                                                description=key, layout={"width": "240px"})
+                          for key, op in ops.items()}
+        cfg = session.config
+        self.em_lr = widgets.BoundedFloatText(cfg.em_learning_rate, min=1e-4, max=1.0, step=0.01,
+                                              description="EM lr")
+        self.grad_lr = widgets.BoundedFloatText(cfg.gradient_learning_rate, min=1e-5, max=10.0,
+                                                step=0.01, description="grad lr")
+        self.batch_size = widgets.BoundedIntText(cfg.batch_size, min=1, max=100000,
+                                                 description="batch")
+        per_layer = widgets.Accordion([widgets.HBox(list(self.layer_ops.values()),
+                                                    layout={"flex_flow": "row wrap"})])
+        per_layer.set_title(0, "per layer")
+        super().__init__(session, [
+            widgets.HBox([self.play, self.step_button, self.reset_button, self.status]),
+            widgets.HBox([self.all_ops, self.em_lr, self.grad_lr, self.batch_size]),
+            per_layer], **kwargs)
+        self._task = None
+        self._syncing = False
+        self.play.observe(lambda change: self.guarded(self._on_play, change["new"]), "value")
+        self.step_button.on_click(lambda _: self.guarded(self.session.step))
+        self.reset_button.on_click(lambda _: self.guarded(self._on_reset))
+        self.all_ops.observe(lambda c: self.guarded(self._on_op, "all", c["new"]), "value")
+        for key, dropdown in self.layer_ops.items():
+            dropdown.observe(lambda c, key=key: self.guarded(self._on_op, key, c["new"]), "value")
+        for name, control in (("em_learning_rate", self.em_lr),
+                              ("gradient_learning_rate", self.grad_lr),
+                              ("batch_size", self.batch_size)):
+            control.observe(lambda c, name=name: self.guarded(self._on_config, name, c["new"]),
+                            "value")
+        self.refresh()
+
+    # -- controls -> session -------------------------------------------------------------------
+    def _on_play(self, playing):
+        self.play.description, self.play.icon = ("Pause", "pause") if playing else ("Play", "play")
+        if playing:
+            if self._task is None or self._task.done():
+                self._task = asyncio.ensure_future(self._play())
+        else:
+            self.session.stop()
+
+    async def _play(self):
+        # run_async yields to the kernel after every step, so Pause and redraws get through.
+        try:
+            await self.session.run_async(PLAY_STEPS)
+        except Exception as error:  # noqa: BLE001 - shown in the view
+            self.show_error(error)
+        finally:
+            self.play.value = False
+
+    def _on_reset(self):
+        self.play.value = False
+        self.session.reset()
+
+    def _on_op(self, layer, op):
+        if self._syncing or op == "mixed":
+            return
+        self.session.set_sum_op(layer, op)
+
+    def _on_config(self, name, value):
+        if not self._syncing:
+            self.session.update_config(**{name: value})
+
+    # -- session -> controls -------------------------------------------------------------------
+    def refresh(self):
+        s = self.session
+        last = s.history.last
+        text = f"<b>step {s.step_count}</b>"
+        if last is not None:
+            text += f" &middot; train LL {last.train_ll:.3f}"
+            tests = [r.test_ll for r in s.history.steps if r.test_ll is not None]
+            if tests:
+                text += f" &middot; test LL {tests[-1]:.3f}"
+        self.status.value = text
+        self._syncing = True
+        try:
+            ops = s.sum_ops
+            self.all_ops.value = _common(ops)
+            for key, op in ops.items():
+                if key in self.layer_ops:
+                    self.layer_ops[key].value = _name(op)
+        finally:
+            self._syncing = False
+
+
+def _name(label):
+    """The op name of a session op label such as "hard_em(sample_prob=0.1)"."""
+    return str(label).split("(")[0]
+
+
+def _common(ops):
+    names = {_name(op) for op in ops.values()}
+    return names.pop() if len(names) == 1 else "mixed"

@@ -1,0 +1,92 @@
+"""The pure figure functions: the numbers drawn are the numbers given, in the right places."""
+import numpy as np
+import pytest
+
+from spnlab.widgets import figures as F
+
+STEPS = [{"step": s, "wall_time": 0.1 * s, "train_ll": -10.0 + s,
+          "test_ll": (-11.0 + s) if s % 2 == 0 else None} for s in range(1, 7)]
+SWITCHES = [{"step": 3, "new": {"S1": "hard_em", "S2": "hard_em"}}]
+
+
+def test_likelihood_curves_and_switch_markers():
+    fig = F.likelihood_figure(STEPS, SWITCHES)
+    train, test = fig["data"]
+    assert train["x"] == [1, 2, 3, 4, 5, 6] and train["y"] == [-9.0, -8.0, -7.0, -6.0, -5.0, -4.0]
+    assert test["x"] == [2, 4, 6] and test["y"] == [-9.0, -7.0, -5.0]     # only evaluated steps
+    (shape,) = fig["layout"]["shapes"]
+    assert shape["x0"] == shape["x1"] == 3
+    assert shape["line"]["color"] == F.op_colour("hard_em")
+    assert fig["layout"]["annotations"][0]["text"] == "hard_em"
+    by_time = F.likelihood_figure(STEPS, SWITCHES, x="wall_time")
+    assert by_time["layout"]["shapes"][0]["x0"] == pytest.approx(0.3)
+    assert by_time["data"][0]["x"] == pytest.approx([0.1 * s for s in range(1, 7)])
+
+
+def test_non_finite_values_are_gaps_not_nan():
+    steps = [dict(STEPS[0], train_ll=float("-inf")), STEPS[1]]
+    assert F.likelihood_figure(steps)["data"][0]["y"] == [None, -8.0]
+
+
+def test_marginal_image_is_drawn_top_row_first_with_evidence_marks():
+    p1 = np.arange(6) / 10                                   # p(X_v = 1) for a 2 x 3 image
+    probs = np.stack([1 - p1, p1], axis=1)
+    evidence = np.array([True, False, False, False, False, True])
+    fig = F.marginals_figure(probs, image_shape=(2, 3), evidence=evidence)
+    heat, marks = fig["data"]
+    # plotly draws row 0 of z at the bottom, so the image's top row is the last row of z
+    np.testing.assert_allclose(heat["z"], [[0.3, 0.4, 0.5], [0.0, 0.1, 0.2]])
+    assert sorted(zip(marks["x"], marks["y"])) == [(0, 1), (2, 0)]
+    bars = F.marginals_figure(probs)
+    assert [b["name"] for b in bars["data"]] == ["= 0", "= 1"]
+    np.testing.assert_allclose(bars["data"][1]["y"], p1)
+    with pytest.raises(ValueError, match="image_shape"):
+        F.marginals_figure(probs, image_shape=(2, 2))
+
+
+def test_image_grid_places_rows_and_greys_out_the_unobserved_pixels():
+    originals = np.array([[1, 0, 1, 1], [0, 0, 1, 0]], float)
+    masks = np.array([[True, False, True, True], [False, False, True, True]])
+    completed = np.array([[1, 1, 1, 1], [1, 0, 1, 0]], float)
+    fig = F.image_grid_figure([originals, originals, completed], ["original", "masked", "mpe"],
+                              (2, 2), masks=masks)
+    z = np.array(fig["data"][0]["z"], dtype=float)          # None -> nan borders
+    tile_h = 2 + 2
+    assert z.shape == (3 * tile_h, 2 * (2 + 2))
+    def tile(row, n):                                        # row 0 = top of the picture
+        block = z[(2 - row) * tile_h:(3 - row) * tile_h]
+        return block[1:-1, n * 4 + 1:n * 4 + 3]
+    np.testing.assert_array_equal(tile(0, 0), originals[0].reshape(2, 2))
+    np.testing.assert_array_equal(tile(1, 0), [[1, 0.5], [1, 1]])     # masked: grey where hidden
+    np.testing.assert_array_equal(tile(2, 1), completed[1].reshape(2, 2))
+    assert fig["layout"]["yaxis"]["ticktext"] == ["original", "masked", "mpe"]
+
+
+def test_compare_groups_rows_by_mode():
+    table = [{"mode": m, "step": s, "wall_time": s * t, "train_ll": -s * t, "test_ll": None}
+             for m, t in (("em", 1.0), ("hard_em", 2.0)) for s in (1, 2, 3)]
+    fig = F.compare_figure(table, x="wall_time")
+    em, hard = fig["data"]
+    assert em["name"] == "em" and em["x"] == [1.0, 2.0, 3.0] and em["y"] == [-1.0, -2.0, -3.0]
+    assert hard["x"] == [2.0, 4.0, 6.0] and hard["line"]["color"] == F.op_colour("hard_em")
+    assert F.compare_figure(table, y="test_ll")["data"][0]["x"] == []
+
+
+def test_series_histogram_and_counts():
+    fig = F.series_figure({"S1": ([1, 2], [0.5, None])}, "entropy", "nats")
+    assert fig["data"][0]["y"] == [0.5, None]
+    hist = F.histogram_figure({"S1": ([0.0, 1.0, 2.0], [1, 3])})
+    assert hist["data"][0]["x"] == [0.5, 1.5] and hist["data"][0]["y"] == [0.25, 0.75]
+    counts = F.counts_figure([[1, 2, 3], [0, 0, 6]])
+    assert counts["data"][0]["z"] == [[1, 2, 3], [0, 0, 6]]
+    with pytest.raises(ValueError, match="rank 2"):
+        F.counts_figure([1, 2, 3])
+
+
+def test_figures_are_valid_plotly():
+    import plotly.graph_objects as go
+    for fig in (F.likelihood_figure(STEPS, SWITCHES), F.compare_figure([]),
+                F.marginals_figure(np.full((4, 2), 0.5), (2, 2), np.ones(4, bool)),
+                F.image_grid_figure([np.zeros((1, 4))], ["original"], (2, 2)),
+                F.counts_figure(np.eye(2)), F.histogram_figure({"a": ([0, 1], [1])})):
+        go.Figure(fig)                                        # raises on an invalid property

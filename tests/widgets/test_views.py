@@ -1,0 +1,119 @@
+"""The views drive a real session and show what it holds (no browser: widget state only)."""
+import numpy as np
+import pytest
+
+from spnlab.lab import Session
+from spnlab.widgets import (CompletionsView, LikelihoodView, MarginalsView, SignalsView,
+                            TrainerView, Workbench)
+
+
+@pytest.fixture(scope="module")
+def session():
+    return Session("classroom", seed=0, test_every=1)
+
+
+def test_step_button_steps_the_session_and_every_view_shows_it(session):
+    trainer, curve = TrainerView(session), LikelihoodView(session)
+    before = session.step_count
+    trainer.step_button.click()
+    trainer.step_button.click()
+    assert session.step_count == before + 2
+    assert f"step {session.step_count}" in trainer.status.value
+    train = curve.figure.data[0]
+    assert list(train.x)[-2:] == [before + 1, before + 2]
+    np.testing.assert_allclose(train.y[-1], session.history.last.train_ll)
+    assert f"{session.history.last.train_ll:.3f}" in trainer.status.value
+    trainer.close(), curve.close()
+
+
+def test_sum_op_dropdowns_switch_the_session_live_and_follow_it(session):
+    trainer = TrainerView(session)
+    trainer.all_ops.value = "hard_em"
+    assert set(session.sum_ops.values()) == {"hard_em"}
+    assert session.history.switches[-1].step == session.step_count
+    first = next(iter(trainer.layer_ops))
+    trainer.layer_ops[first].value = "em"
+    assert session.sum_ops[first] == "em"
+    assert trainer.all_ops.value == "mixed"                # the all-layers selector follows
+    session.set_sum_op("all", "em")                        # a switch from code shows too
+    assert trainer.all_ops.value == "em"
+    assert all(d.value == "em" for d in trainer.layer_ops.values())
+    trainer.close()
+
+
+def test_errors_are_shown_in_the_view_and_change_nothing(session):
+    trainer = TrainerView(session)
+    steps, weights = session.step_count, [w.copy() for w in session.model.get_weights()]
+    trainer.batch_size.value = 0                   # BoundedIntText clamps to its minimum 1
+    trainer.em_lr.max = 5.0
+    trainer.em_lr.value = 3.0                      # outside (0, 1]: the session refuses
+    assert "em_learning_rate" in trainer.error.value and "spnlab-error" in trainer.error.value
+    assert session.config.em_learning_rate != 3.0
+    assert session.step_count == steps
+    for got, want in zip(session.model.get_weights(), weights):
+        np.testing.assert_array_equal(got, want)
+    trainer.step_button.click()                    # the next good action clears the message
+    assert trainer.error.value == ""
+    trainer.close()
+
+
+def test_hidden_views_redraw_only_when_shown(session):
+    view = MarginalsView(session)
+    calls = []
+    original = view.refresh
+    view.refresh = lambda: (calls.append(1), original())
+    view.set_active(False)
+    session.step()
+    session.step()
+    assert calls == []                              # stale, not redrawn
+    view.set_active(True)
+    assert calls == [1]                             # one redraw on showing
+    view.close()
+
+
+def test_marginal_view_draws_the_session_marginals(session):
+    view = MarginalsView(session)
+    x = session.data.test[view.row.value]
+    expected = session.marginals(x, view.evidence)[:, 1].reshape(session.data.image_shape)
+    np.testing.assert_allclose(np.array(view.figure.data[0].z)[::-1], expected, rtol=1e-6)
+    view.mask_kind.value = "all"                     # everything hidden: no evidence
+    assert not view.evidence.any()
+    uniform = session.marginals(x, view.evidence)[:, 1].reshape(session.data.image_shape)
+    np.testing.assert_allclose(np.array(view.figure.data[0].z)[::-1], uniform, rtol=1e-6)
+    view.close()
+
+
+def test_completions_keep_observed_pixels(session):
+    view = CompletionsView(session, num_rows=3, methods=("mpe", "sample"))
+    titles = list(view.figure.layout.yaxis.ticktext)
+    assert titles == ["original", "masked", "mpe", "sample"]
+    x = session.data.test[:3]
+    mask = session.evidence_mask(view.mask_kind.value, num_rows=3)
+    completed = session.complete(x, mask, method="mpe", seed=0)
+    np.testing.assert_array_equal(completed[mask], x[mask])
+    view.close()
+
+
+def test_signals_view_plots_the_tap_series(session):
+    session.step()
+    view = SignalsView(session)
+    label, name, _ = view.signal.options[view.signal.value][0], None, None
+    series = {t.name: (list(t.x), list(t.y)) for t in view.series.data}
+    for key, (steps, values) in series.items():
+        want_steps, want_values = session.taps.series(key, "entropy_norm")
+        assert steps == want_steps
+        np.testing.assert_allclose(np.array(values, float), np.array(want_values, float))
+    assert series, label
+    view.close()
+
+
+def test_workbench_lays_out_every_view_over_one_session():
+    wb = Workbench("classroom", seed=1)
+    assert wb.graph.active and not wb.marginals.active
+    wb.tabs.selected_index = 2
+    assert wb.marginals.active and not wb.graph.active
+    wb.builder.fields["num_sums"].value = 3
+    wb.builder.build.click()
+    assert wb.session.config.num_sums == 3 and wb.session.step_count == 0
+    assert wb.builder.error.value == ""
+    wb.close()
