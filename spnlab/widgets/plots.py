@@ -107,10 +107,10 @@ class CompareView(SessionView):
         super().__init__(session, [widgets.HBox([self.modes, widgets.VBox([self.steps, self.run,
                                                                              self.axis])]),
                                    self.figure], events=(), **kwargs)
-        self.run.on_click(lambda _: self.guarded(self._compare))
+        self.run.on_click(lambda _: self.guarded(self._run_compare))
         self.axis.observe(lambda _: self.guarded(self.refresh), "value")
 
-    def _compare(self):
+    def _run_compare(self):
         result = self.session.compare(list(self.modes.value), int(self.steps.value))
         self.table = result.to_records()
         self.refresh()

@@ -117,3 +117,14 @@ def test_workbench_lays_out_every_view_over_one_session():
     assert wb.session.config.num_sums == 3 and wb.session.step_count == 0
     assert wb.builder.error.value == ""
     wb.close()
+
+
+def test_every_view_has_a_notebook_representation(session):
+    """What Jupyter calls to display a widget (a clash with an ipywidgets method broke it)."""
+    wb = Workbench(session)
+    bundle = wb._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    for view in (wb.builder, wb.trainer, wb.likelihood, wb.graph, wb.signals, wb.marginals,
+                 wb.completions, wb.compare):
+        assert type(view).__name__ in repr(view)
+    wb.close()

@@ -1,0 +1,90 @@
+"""A JupyterLab server on loopback and a headless Chromium for the browser tests."""
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def missing_browser():
+    """Why the browser tests cannot run here, or None."""
+    if not os.path.exists(CHROMIUM):
+        return (f"Chromium not found at {CHROMIUM}: install Debian's `chromium` and "
+                "`chromium-driver` (.ci/run does this in CI)")
+    try:
+        import playwright  # noqa: F401
+    except ImportError:
+        return "the `playwright` package is not installed (pip install -e '.[test]')"
+    return None
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class JupyterLab:
+    """`jupyter lab` serving `root_dir` on 127.0.0.1 with a random token."""
+
+    def __init__(self, root_dir, log_path):
+        self.port, self.token = _free_port(), secrets.token_hex(16)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "w")
+        cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+               "--ip", "127.0.0.1", f"--port={self.port}", f"--ServerApp.token={self.token}",
+               f"--ServerApp.root_dir={root_dir}", "--ServerApp.disable_check_xsrf=True",
+               "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+               "jupyterlab.NeverCheckForUpdate"]
+        env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
+        self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        self._wait()
+
+    def api(self, path, method="GET"):
+        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            body = response.read()
+        return json.loads(body) if body else None
+
+    def _wait(self, timeout=90):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited with {self.process.returncode}; "
+                                   f"see {self._log.name}")
+            with contextlib.suppress(OSError):
+                self.api("status")
+                return
+            time.sleep(0.5)
+        raise TimeoutError(f"jupyter lab did not answer in {timeout} s; see {self._log.name}")
+
+    def delete_sessions(self):
+        """Shut down every kernel session (between tests)."""
+        for session in self.api("sessions") or []:
+            self.api(f"sessions/{session['id']}", method="DELETE")
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.delete_sessions()
+        self.process.terminate()
+        try:
+            self.process.wait(20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log.close()
+
+
+def copy_notebooks(src, dst):
+    for name in os.listdir(src):
+        if name.endswith(".ipynb"):
+            shutil.copy(os.path.join(src, name), dst)

@@ -1,0 +1,124 @@
+"""The tour notebook in a real JupyterLab and a real (headless) Chromium.
+
+Opens the notebook, runs all cells, clicks Step and Play/Pause, switches the sum op, and checks
+that the log-likelihood curve, the completions and the rendered SVG appear and change, with no
+errors in the browser console. Screenshots go to tests/browser/artifacts/ (or $SPNLAB_ARTIFACTS).
+"""
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.browser.jupyter import CHROMIUM, CHROMIUM_FLAGS, JupyterLab, copy_notebooks, \
+    missing_browser
+
+REASON = missing_browser()
+pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = Path(os.environ.get("SPNLAB_ARTIFACTS", ROOT / "tests" / "browser" / "artifacts"))
+# Console messages of JupyterLab itself on a machine without internet, not of our widgets.
+BENIGN = re.compile(r"(favicon|Failed to load resource.*(lab/api/(news|translations)|"
+                    r"extensions|fonts)|net::ERR_INTERNET_DISCONNECTED|"
+                    r"Failed to fetch.*(news|update))", re.I)
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("notebooks")
+    copy_notebooks(ROOT / "notebooks", root)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    server = JupyterLab(root, ARTIFACTS / "jupyterlab.log")
+    yield server
+    server.close()
+
+
+@pytest.fixture()
+def page(lab):
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS, headless=True)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        page.on("pageerror", lambda e: page.console_errors.append(str(e)))
+        yield page
+        browser.close()
+    lab.delete_sessions()
+
+
+def _status_step(widget):
+    text = widget.locator("b").filter(has_text=re.compile(r"^step \d+$")).first.inner_text()
+    return int(text.split()[1])
+
+
+def test_tour_runs_and_the_workbench_responds(lab, page):
+    page.goto(f"{lab.url}/lab/tree/01_tour.ipynb?token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    # Run All only works once the kernel is up (the status bar then says "Idle").
+    page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
+                           "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+    step_button = page.locator(".jp-OutputArea-output button", has_text="Step").first
+    step_button.wait_for(timeout=180_000)
+    workbench = page.locator(".jp-OutputArea-output",
+                             has=page.locator("button", has_text="Step")).first
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot').length > 0",
+        timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "01_opened.png"), full_page=True)
+
+    # Step: the counter and the curve follow.
+    start = _status_step(workbench)
+    step_button.click()
+    page.wait_for_function(
+        f"() => /step {start + 1}\\b/.test(document.querySelector('.jp-Notebook').innerText)",
+        timeout=30_000)
+    curve_points = workbench.locator(".js-plotly-plot .scatterlayer .trace").first
+    curve_points.wait_for(timeout=30_000)
+
+    # Play for a while, then Pause: several steps happened and the counter stops.
+    play = workbench.locator("button", has_text="Play").first
+    play.click()
+    page.wait_for_timeout(4000)
+    workbench.locator("button", has_text="Pause").first.click()
+    page.wait_for_timeout(1000)
+    played = _status_step(workbench)
+    assert played > start + 2
+    page.wait_for_timeout(1500)
+    assert _status_step(workbench) == played
+    page.screenshot(path=str(ARTIFACTS / "02_after_play.png"), full_page=True)
+
+    # Switch all sum layers to hard EM: a dashed switch marker appears on the curve.
+    select = workbench.locator(".widget-dropdown:has(.widget-label:text-is('sum op')) select")
+    select.select_option("hard_em")
+    page.wait_for_function(
+        "() => document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot .shapelayer "
+        "path').length > 0", timeout=30_000)
+    step_button.click()
+    page.wait_for_function(
+        f"() => /step {played + 1}\\b/.test(document.querySelector('.jp-Notebook').innerText)",
+        timeout=30_000)
+
+    # Completions tab: a heatmap of originals, masked inputs and completions.
+    workbench.locator(".lm-TabBar-tab", has_text="Completions").first.click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot')]"
+        ".some(p => p.innerText.includes('mpe') && p.querySelector('.heatmaplayer, image'))",
+        timeout=60_000)
+    page.screenshot(path=str(ARTIFACTS / "03_completions.png"), full_page=True)
+
+    # The hand-built SPN cell rendered an SVG drawing with its sum node.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-RenderedSVG svg, .jp-OutputArea-output svg "
+        "g.node')].length > 0", timeout=60_000)
+
+    errors = [e for e in page.console_errors if not BENIGN.search(e)]
+    assert not errors, errors
+    widget_errors = workbench.locator(".spnlab-error")
+    visible = [widget_errors.nth(i).inner_text() for i in range(widget_errors.count())
+               if widget_errors.nth(i).is_visible()]
+    assert not visible, visible
