@@ -1,16 +1,14 @@
 """SequentialSumProductNetwork: a Keras Sequential of SPN layers that trains with `fit`."""
 import keras
-import numpy as np
 import tensorflow as tf
 
-from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
 from spnlab.core.layers.fusion import call_step, fused_steps, is_symbolic
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import PermuteAndPadScopesRandom
 from spnlab.core.layers.sum_layers import SumLayerBase
 from spnlab.core.queries.inference import complete_from_leaves
-from spnlab.core.queries.runner import check_data, find_leaf, num_variables, run_to_leaves
+from spnlab.core.queries.runner import check_data, empty_data, run_to_leaves
 
 
 @keras.saving.register_keras_serializable(package="spnlab")
@@ -106,14 +104,16 @@ class SequentialSumProductNetwork(keras.Sequential):
     # -- LibSPN-Keras style completion ---------------------------------------------------------
     def zero_evidence_inference(self, size):
         """Backpropagate to the leaves with no evidence: samples under SumOpSampleBackprop,
-        a mode under hard EM, the posterior mean under soft EM / gradient. `[size, V]`."""
-        dtype = "int32" if isinstance(find_leaf(self), (IndicatorLeaf, CategoricalLeaf)) \
-            else "float32"
-        x = np.zeros([int(size), num_variables(self)], dtype=dtype)
-        return self.complete(x, np.zeros(x.shape, bool))
+        a mode under hard EM, the posterior mean under soft EM / gradient. `[size, V]`, or
+        `[size, H, W, C]` for a spatial model (a leaf reading images, e.g. a DGC-SPN)."""
+        x, mask = empty_data(self, size)
+        return self.complete(x, mask)
 
     def complete(self, x, evidence_mask):
-        """Fill unobserved entries of `x` by backprop to the leaves under the layers' own ops."""
+        """Fill unobserved entries of `x` by backprop to the leaves under the layers' own ops.
+
+        `x` and `evidence_mask` as for the free queries (`spnlab.core.queries`): `[B, V]`, or
+        `[B, H, W, C]` with a per-pixel mask for a spatial model; returns `x`'s shape."""
         x, mask = check_data(self, x, evidence_mask)
         leaf_pass = run_to_leaves(self, x, mask)
         modes = leaf_pass.leaf.modes()

@@ -3,12 +3,19 @@
 Every function takes the model and data `[batch, num_vars]`; an `evidence_mask` `[batch,
 num_vars]` marks observed entries (True). Unobserved entries may hold anything, NaN included.
 None of them changes the model.
+
+Spatial models (DGC-SPNs, whose leaf reads images directly; see `runner.is_spatial`) take data
+`[batch, rows, cols, channels]` and a per-pixel mask `[batch, rows, cols]`, `[batch, rows,
+cols, 1]` or `[batch, rows, cols, channels]` (the same for all channels of a pixel). Their
+variables are the pixels; completions and samples come back as `[batch, rows, cols,
+channels]`, like the data.
 """
 import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
-from spnlab.core.queries.runner import check_data, find_leaf, num_variables, run_to_leaves
+from spnlab.core.queries.runner import check_data, check_mask, empty_data, is_spatial, \
+    run_to_leaves
 from spnlab.core.sum_ops.em import SumOpEMBackprop
 from spnlab.core.sum_ops.hard_em import MaxProductBackprop, SumOpHardEMBackprop, \
     SumOpSampleBackprop
@@ -29,17 +36,25 @@ def marginal(model, x, evidence_mask):
 
 
 def conditional(model, x, query_mask, evidence_mask):
-    """`log p(x_Q | x_E)` = log p(x_Q, x_E) - log p(x_E) per sample, `[B]` (numpy)."""
+    """`log p(x_Q | x_E)` = log p(x_Q, x_E) - log p(x_E) per sample, `[B]` (numpy).
+
+    For a spatial model each mask may take any of the per-pixel forms (both are checked and
+    named in errors before they are combined)."""
+    if is_spatial(model):
+        checked, _ = check_data(model, x)
+        query_mask = check_mask(model, checked.numpy(), query_mask, "query_mask")
+        evidence_mask = check_mask(model, checked.numpy(), evidence_mask)
     joint_mask = np.logical_or(np.asarray(query_mask, bool), np.asarray(evidence_mask, bool))
     return marginal(model, x, joint_mask) - marginal(model, x, evidence_mask)
 
 
 def posterior_leaf_marginals(model, x, evidence_mask=None):
-    """Posterior probability of every leaf component given the evidence, `[B, S, D, K]` (numpy).
+    """Posterior probability of every leaf component given the evidence, `[B, S, D, K]` (numpy);
+    `[B, H, W, K]` for a spatial model.
 
     Darwiche's differential approach: d log p(e) / d log(leaf value). For a variable v, the
     entries of scope v sum to 1 over decomps and components (every induced tree holds one leaf
-    for each variable).
+    for each variable); for a spatial model those of a pixel sum to 1 over the components.
     """
     x, mask = check_data(model, x, evidence_mask)
     return run_to_leaves(model, x, mask, sum_op=SumOpEMBackprop()).leaf_signal.numpy()
@@ -50,11 +65,17 @@ def variable_marginals(model, x, evidence_mask=None):
 
     Needs an `IndicatorLeaf` (C = num_components) or a `CategoricalLeaf` (C = num_categories)
     directly after `FlatToRegions`. Observed variables get a one-hot row.
+
+    Spatial models: `[B, H, W, channels, C]`, the data's shape with a trailing axis of values,
+    so `out[..., k]` is `p(x = k | evidence)` in the data's layout (for an `IndicatorLeaf`,
+    whose component k means "every channel of the pixel is k", the same for all channels).
     """
     x, mask = check_data(model, x, evidence_mask)
     leaf_pass = run_to_leaves(model, x, mask, sum_op=SumOpEMBackprop())
     g = leaf_pass.leaf_signal                                            # [B, V, D, K]
     leaf = leaf_pass.leaf
+    if leaf_pass.spatial:
+        return _spatial_variable_marginals(leaf, g, x, mask).numpy()
     if isinstance(leaf, IndicatorLeaf):
         probs = tf.reduce_sum(g, axis=2)                                 # [B, V, K]
     elif isinstance(leaf, CategoricalLeaf):
@@ -68,16 +89,36 @@ def variable_marginals(model, x, evidence_mask=None):
     return probs.numpy()
 
 
+def _spatial_variable_marginals(leaf, g, x, mask):
+    """`[B, H, W, C, values]` from the posterior of the pixel leaves `g [B, H, W, K]`."""
+    chans = x.shape[3]
+    if isinstance(leaf, IndicatorLeaf):
+        return tf.repeat(g[..., None, :], chans, axis=3)                  # [B, H, W, C, K]
+    if isinstance(leaf, CategoricalLeaf):
+        pmf = tf.exp(leaf.log_probs())[0]                                # [H, W, K, C, N]
+        probs = tf.einsum("bhwk,hwkcn->bhwcn", g, pmf)                   # unobserved: mixture
+        one_hot = tf.one_hot(tf.cast(x, tf.int32), leaf.num_categories)  # observed: the value
+        return one_hot if mask is None else tf.where(mask[..., None], one_hot, probs)
+    raise TypeError("variable_marginals needs an IndicatorLeaf or CategoricalLeaf. "
+                    f"Received a model with {type(leaf).__name__}")
+
+
 def complete_from_leaves(leaf_pass, x, mask, values):
     """Fill unobserved entries of `x` from per-component `values [B|1, S, D, K, V]`, weighted by
-    the leaf signal (one-hot for MPE and sampling, posteriors for the posterior mean)."""
+    the leaf signal (one-hot for MPE and sampling, posteriors for the posterior mean).
+
+    Region models sum over decomps and components (`[B, S, D, K]` signal); spatial models, whose
+    leaf signal is `[B, H, W, K]` and values `[B|1, H, W, K, C]`, over the components only, so
+    the result has the data's shape `[B, H, W, C]`."""
     g = leaf_pass.leaf_signal                                            # [B, S, D, K]
-    weight = tf.math.divide_no_nan(g, tf.reduce_sum(g, axis=[2, 3], keepdims=True))
-    filled = tf.reduce_sum(weight[..., None] * tf.cast(values, g.dtype), axis=[2, 3])  # [B, S, V]
-    if leaf_pass.normalizer is not None:
-        mean, std = leaf_pass.stats
-        filled = leaf_pass.normalizer.denormalize(filled[..., 0], mean, std)[..., None]
+    axes = [3] if leaf_pass.spatial else [2, 3]
+    weight = tf.math.divide_no_nan(g, tf.reduce_sum(g, axis=axes, keepdims=True))
+    filled = tf.reduce_sum(weight[..., None] * tf.cast(values, g.dtype), axis=axes)
+    # region: [B, S, V] -> the data's [B, S] (or [B, S, V]); spatial: already [B, H, W, C]
     filled = filled[..., 0] if len(x.shape) == 2 else filled
+    if leaf_pass.normalizer is not None:
+        mean, std = leaf_pass.stats                              # computed on data shaped as x
+        filled = leaf_pass.normalizer.denormalize(filled, mean, std)
     filled = tf.cast(filled, x.dtype) if x.dtype.is_floating else \
         tf.cast(tf.round(filled), x.dtype)
     if mask is None:
@@ -97,7 +138,8 @@ def mpe(model, x, evidence_mask=None, method="max_product", seed=None):
         seed: seed for breaking ties.
 
     Returns:
-        The completed data, same shape and dtype as `x` (numpy).
+        The completed data, same shape and dtype as `x` (numpy; `[B, H, W, C]` for a spatial
+        model).
     """
     if method not in MPE_METHODS:
         raise ValueError(f"Expected `method` in {MPE_METHODS}. Received: method={method!r}")
@@ -124,7 +166,8 @@ def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
     """Ancestral samples, optionally conditioned on evidence (numpy).
 
     Without evidence give `num_samples`; with evidence give `x` and `evidence_mask` (one sample
-    per row, observed entries kept). Sums pick a child from their posterior
+    per row, observed entries kept). Samples have the data's shape (`[n, V]`, or `[n, H, W,
+    C]` for a spatial model). Sums pick a child from their posterior
     (`SumOpSampleBackprop`), then each reached leaf component draws a value.
     """
     if x is None:
@@ -132,11 +175,7 @@ def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
                 or num_samples < 1:
             raise ValueError("Expected `num_samples` to be a positive int when `x` is None. "
                              f"Received: num_samples={num_samples!r}")
-        n_vars = num_variables(model)
-        dtype = "int32" if isinstance(find_leaf(model), (IndicatorLeaf, CategoricalLeaf)) \
-            else "float32"
-        x = np.zeros([int(num_samples), n_vars], dtype=dtype)
-        evidence_mask = np.zeros(x.shape, dtype=bool)
+        x, evidence_mask = empty_data(model, num_samples)
     x, mask = check_data(model, x, evidence_mask)
     op = SumOpSampleBackprop(seed=seed)
     leaf_pass = run_to_leaves(model, x, mask, op)
