@@ -1,0 +1,170 @@
+"""Expanding layer models into node graphs: same log-likelihoods, right scopes, valid graphs,
+one collapsed DOT level per layer, and training that matches the layer model."""
+import re
+
+import keras
+import numpy as np
+import pytest
+
+import spnlab.core as spnk
+from spnlab.core import layers as L
+from spnlab.graph import (GraphModel, from_layer_model, get_scopes, log_value, node_heights,
+                          to_dot, validate)
+from tests.core.reference import all_states, small_ratspn
+
+
+def _expected_region_scopes(model):
+    """`{layer name: [S][D] frozensets of variable indices}` after every layer, computed from
+    the layers' shapes and permutations alone."""
+    scopes, found = None, {}
+    for layer in model.layers:
+        if isinstance(layer, L.FlatToRegions):
+            num_vars = model.inputs[0].shape[1]
+            scopes = [[frozenset([s])] * layer.num_decomps for s in range(num_vars)]
+        elif isinstance(layer, L.PermuteAndPadScopes):
+            perms = layer.permutations.numpy()
+            scopes = [[scopes[p][d] if p >= 0 else frozenset() for d, p in enumerate(perms[:, s])]
+                      for s in range(perms.shape[1])]
+        elif isinstance(layer, (L.DenseProduct, L.ReduceProduct)):
+            f = layer.num_factors
+            scopes = [[frozenset().union(*(scopes[j * f + i][d] for i in range(f)))
+                       for d in range(len(scopes[0]))] for j in range(len(scopes) // f)]
+        elif isinstance(layer, L.Undecompose):
+            per = len(scopes[0]) // layer.num_decomps
+            scopes = [[frozenset().union(*row[g * per:(g + 1) * per])
+                       for g in range(layer.num_decomps)] for row in scopes]
+        found[layer.name] = scopes
+    return found
+
+
+def _check_scopes(model, graph):
+    expected = _expected_region_scopes(model)
+    names = {v: int(v.name[1:]) for v in graph.variables}
+    checked = 0
+    for node, node_scopes in get_scopes(graph.root).items():
+        match = re.fullmatch(r"(.+)\[(\d+),(\d+)(,\d+)?\]", node.name)
+        if not match or match.group(1) not in expected:
+            continue
+        s, d = int(match.group(2)), int(match.group(3))
+        for scope in node_scopes:
+            assert {names[v] for v in scope} == expected[match.group(1)][s][d], node.name
+        checked += 1
+    assert checked > 0
+    root_scope = {names[v] for v in get_scopes(graph.root)[graph.root][0]}
+    assert root_scope == set(range(len(graph.variables)))
+
+
+def _one_layer_per_level(graph):
+    heights = node_heights(graph.root)
+    layer_of = {}
+    for node, height in heights.items():
+        layer = node.name.split("[")[0]
+        layer_of.setdefault(height, set()).add(layer)
+    assert all(len(layers) == 1 for layers in layer_of.values()), layer_of
+    dot = to_dot(graph.root, collapsed=True)
+    assert len(re.findall(r'^  "level \d+" \[', dot, flags=re.M)) == len(layer_of)
+    return [next(iter(layer_of[h])) for h in sorted(layer_of)]
+
+
+@pytest.mark.parametrize("num_vars,seed,depth,reps", [(4, 0, 2, 2), (5, 1, 2, 3), (7, 2, 1, 2)])
+def test_ratspn_graph_gives_the_layer_log_likelihoods(num_vars, seed, depth, reps):
+    model = small_ratspn(num_vars, seed, depth=depth, reps=reps, inputs=2, sums=3)
+    graph = from_layer_model(model)
+    assert validate(graph.root).is_valid
+    states = all_states(num_vars)
+    np.testing.assert_allclose(log_value(graph.root, states, variables=graph.variables),
+                               spnk.log_likelihood(model, states), rtol=1e-5)
+    _check_scopes(model, graph)
+    layers = _one_layer_per_level(graph)
+    assert layers[0] == model.layers[1].name and layers[-1] == model.layers[-1].name
+
+
+def test_ratspn_with_normal_leaves():
+    leaf = L.NormalLeaf(3, location_initializer=keras.initializers.RandomNormal(seed=1),
+                        scale_initializer=keras.initializers.RandomUniform(0.5, 2.0, seed=2))
+    model = spnk.ratspn(6, depth=2, num_repetitions=2, num_input_distributions=3, num_sums=2,
+                        leaf=leaf, seed=3,
+                        accumulator_initializer=spnk.initializers.Dirichlet(alpha=1.0, seed=4))
+    graph = from_layer_model(model)
+    assert validate(graph.root).is_valid
+    x = np.random.default_rng(0).normal(size=(20, 6)).astype(np.float32)
+    np.testing.assert_allclose(log_value(graph.root, x, variables=graph.variables),
+                               spnk.log_likelihood(model, x), rtol=1e-5)
+    _check_scopes(model, graph)
+
+
+def test_region_graph_with_categorical_leaves_and_sums_first():
+    rg = spnk.RegionNode([spnk.RegionNode([spnk.RegionVariable(0), spnk.RegionVariable(2)]),
+                          spnk.RegionNode([spnk.RegionVariable(1), spnk.RegionVariable(3),
+                                           spnk.RegionVariable(4)])])
+    leaf = L.CategoricalLeaf(2, num_categories=3, use_accumulators=True)
+    model = spnk.region_graph_to_dense_spn(
+        rg, leaf, iter([2, 3, 2]), return_weighted_child_logits=True, product_first=False,
+        accumulator_initializer=spnk.initializers.Dirichlet(alpha=1.0, seed=5),
+        sum_op=spnk.SumOpEMBackprop())
+    graph = from_layer_model(model)
+    assert validate(graph.root).is_valid
+    states = all_states(5, 3)
+    expected = spnk.log_likelihood(model, states)
+    np.testing.assert_allclose(log_value(graph.root, states, variables=graph.variables),
+                               expected, rtol=1e-5)
+    assert abs(np.log(np.exp(expected.astype(np.float64)).sum())) < 1e-5
+    _check_scopes(model, graph)
+
+
+def _hand_stack():
+    init = spnk.initializers.Dirichlet(alpha=1.0, seed=6)
+    return spnk.SequentialSumProductNetwork([
+        keras.Input(shape=(4,), dtype="int32"), L.FlatToRegions(2, dtype="int32"),
+        L.IndicatorLeaf(2), L.DenseSum(2, accumulator_initializer=init),
+        L.PermuteAndPadScopes(permutations=np.array([[0, 1, 2, 3], [2, 0, 3, 1]])),
+        L.DenseProduct(2), L.DenseSum(2, accumulator_initializer=init),
+        L.LogDropout(0.3), L.DenseProduct(2), L.Undecompose(1),
+        L.DenseSum(2, accumulator_initializer=init),
+        L.RootSum(return_weighted_child_logits=False, accumulator_initializer=init)])
+
+
+def test_undecompose_and_log_dropout():
+    model = _hand_stack()
+    graph = from_layer_model(model)
+    assert validate(graph.root).is_valid
+    states = all_states(4)
+    np.testing.assert_allclose(log_value(graph.root, states, variables=graph.variables),
+                               spnk.log_likelihood(model, states), rtol=1e-5)
+    _check_scopes(model, graph)
+    _one_layer_per_level(graph)
+
+
+@pytest.mark.parametrize("op", ["grad", "em", "hard", "unweighted"])
+def test_graph_model_of_an_expansion_trains_like_the_layer_model(op):
+    """One step of each deterministic sum op (no ties on complete binary data) moves the layer
+    model and the GraphModel of its expansion to the same distribution."""
+    make_op = {"grad": spnk.SumOpGradBackprop, "em": spnk.SumOpEMBackprop,
+               "hard": spnk.SumOpHardEMBackprop,
+               "unweighted": spnk.SumOpUnweightedHardEMBackprop}[op]
+    model = small_ratspn(5, 3, sum_op=make_op(), depth=2, reps=2, inputs=2, sums=2)
+    graph = GraphModel(from_layer_model(model).root, sum_op=make_op())
+    x = all_states(5)[np.random.default_rng(0).integers(32, size=64)]
+    before = spnk.log_likelihood(model, x)
+    for m in (model, graph):
+        m.compile(optimizer=keras.optimizers.SGD(0.5) if op == "grad" else
+                  spnk.OnlineExpectationMaximization(0.5),
+                  loss=spnk.losses.NegativeLogLikelihood())
+        m.train_on_batch(x)
+    expected = spnk.log_likelihood(model, x)
+    assert np.abs(expected - before).max() > 1e-3                         # the step moved it
+    np.testing.assert_allclose(graph(x).numpy()[:, 0], expected, rtol=1e-5)
+
+
+def test_unsupported_layers_are_named():
+    model = spnk.SequentialSumProductNetwork([
+        keras.Input(shape=(3,)), L.FlatToRegions(1), L.NormalizeStandardScore(),
+        L.NormalLeaf(2), L.PermuteAndPadScopes(permutations=np.array([[0, 1, 2, -1]])),
+        L.DenseProduct(4), L.RootSum(return_weighted_child_logits=False)])
+    with pytest.raises(TypeError, match="NormalizeStandardScore.*normalize_standard_score"):
+        from_layer_model(model)
+    cauchy = spnk.ratspn(4, depth=1, num_repetitions=1, leaf=L.CauchyLeaf(2))
+    with pytest.raises(TypeError, match="CauchyLeaf"):
+        from_layer_model(cauchy)
+    with pytest.raises(ValueError, match="layers"):
+        from_layer_model(keras.Sequential())
