@@ -44,7 +44,12 @@ from spnlab.graph.variables import Variable
 
 
 class LayerGraph(NamedTuple):
-    """The expanded graph: its `root` and its `variables` in the layer model's column order."""
+    """The expanded graph: its `root` and its `variables` in the layer model's column order.
+
+    Sum and product nodes carry `origin = (layer name, scope, decomp[, node])`: where in the
+    layer's output `[B, S, D, N]` they come from (a ParallelSums node holds all N sums of its
+    (scope, decomp)), so per-layer signals can colour the drawing.
+    """
 
     root: object
     variables: tuple
@@ -121,6 +126,7 @@ class _Expansion:
                     continue                                              # padding stays 1
                 sums = ParallelSums(*children, num_sums=layer.num_sums,
                                     weights=_weights(log_w[s, d]), name=f"{layer.name}[{s},{d}]")
+                sums.origin = (layer.name, s, d)
                 row[d] = [(sums, j) for j in range(layer.num_sums)]
 
     def root_sum(self, layer):
@@ -132,14 +138,17 @@ class _Expansion:
             raise ValueError(f"Expected no padding below RootSum {layer.name!r}.")
         log_w = layer.log_weights().numpy()[0, 0]                         # [D*N, 1]
         root = Sum(*children, weights=_weights(log_w)[0], name=layer.name)
+        root.origin = (layer.name, 0, 0)
         self.entries = [[[(root, 0)]]]
 
-    def _product(self, factors, cache, name):
+    def _product(self, factors, cache, name, origin=None):
         factors = tuple(f for f in factors if f is not None)
         if not factors:
             return None
         if factors not in cache:
-            cache[factors] = (Product(*factors, name=name), 0)
+            node = Product(*factors, name=name)
+            node.origin = origin
+            cache[factors] = (node, 0)
         return cache[factors]
 
     def reduce_product(self, layer):
@@ -152,7 +161,7 @@ class _Expansion:
             for d in range(len(group[0])):
                 cache = {}
                 row.append([self._product([g[d][n] for g in group], cache,
-                                          f"{layer.name}[{j},{d},{n}]")
+                                          f"{layer.name}[{j},{d},{n}]", (layer.name, j, d, n))
                             for n in range(len(group[0][d]))])
             out.append(row)
         self.entries = out
@@ -167,7 +176,7 @@ class _Expansion:
                 cache = {}
                 combos = itertools.product(*[range(len(g[d])) for g in group])
                 row.append([self._product([g[d][n] for g, n in zip(group, combo)], cache,
-                                          f"{layer.name}[{j},{d},{i}]")
+                                          f"{layer.name}[{j},{d},{i}]", (layer.name, j, d, i))
                             for i, combo in enumerate(combos)])
             out.append(row)
         self.entries = out

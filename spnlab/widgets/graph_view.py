@@ -5,7 +5,7 @@ when the `dot` program is missing, so the view never fails with ExecutableNotFou
 """
 import ipywidgets as widgets
 
-from spnlab.graph import render_svg, to_dot
+from spnlab.graph import render_svg, to_dot, topological_order
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.node_values import node_values
 
@@ -35,14 +35,14 @@ class GraphView(SessionView):
     def dot(self):
         """The DOT text the view draws (also handy to save)."""
         snapshot = self.session.graph(self.signal.value)
-        graph = snapshot.graph
-        roots = getattr(graph, "root", graph)
-        num_nodes = len(getattr(graph, "nodes", ()) or ())
+        root = snapshot.graph.root
+        num_nodes = len(topological_order(root))
         collapsed = self.collapsed.value or num_nodes > MAX_NODES
-        values = node_values(graph, snapshot.layer_values) if snapshot.signal else None
+        names = {layer["name"]: layer["key"] for layer in self.session.layers}
+        values = node_values(root, snapshot.layer_values, names) if snapshot.signal else None
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
-        return to_dot(roots, values=values, collapsed=collapsed)
+        return to_dot(root, values=values or None, collapsed=collapsed)
 
     def refresh(self):
         self.svg.value = render_svg(self.dot())

@@ -1,29 +1,39 @@
 """Per-node values for colouring a drawn graph, from per-layer signal arrays."""
+import numpy as np
+
+from spnlab.graph import topological_order
 
 
-def node_values(graph, layer_values):
-    """`{node name: float}` for the nodes of `graph` whose layer has a value.
+def node_values(root, layer_values, layer_names):
+    """`{node name: float}` for the nodes whose layer has a value.
 
-    A node expanded from a layer model records where it came from (`node.origin`: the layer
-    key and its index in the layer's output `(scope, decomp, node)`); nodes without an origin,
-    or whose layer has no value, are left uncoloured.
+    A node expanded from a layer model records where it came from (`node.origin`: the Keras
+    layer name, then its scope and decomp and, for products, its node index); a ParallelSums
+    node (all sums of one region) gets the mean over its sums, an edge array `[S, D, I, O]`
+    (e.g. winner counts) the total over the region's edges.
 
     Args:
-        graph: what `spnlab.graph.from_layer_model` returns (its `nodes`).
-        layer_values: `{layer key: array}` (e.g. `GraphSnapshot.layer_values`), per-node arrays
-            `[S, D, N]` for forward values and signals.
+        root: the graph's root node.
+        layer_values: `{layer key: array}` (e.g. `GraphSnapshot.layer_values`), per-node
+            arrays `[S, D, N]` or per-edge arrays `[S, D, I, O]`.
+        layer_names: `{Keras layer name: layer key}`.
     """
     out = {}
-    for node in getattr(graph, "nodes", ()) or ():
+    for node in topological_order(root):
         origin = getattr(node, "origin", None)
-        if origin is None:
+        if origin is None or origin[0] not in layer_names:
             continue
-        key, index = origin[0], tuple(origin[1:])
-        values = layer_values.get(key)
+        values = layer_values.get(layer_names[origin[0]])
         if values is None:
             continue
+        values = np.asarray(values, float)
+        index = tuple(origin[1:])
         try:
-            out[node.name] = float(values[index])
-        except (IndexError, TypeError, ValueError):
+            picked = values[index]
+        except IndexError:
             continue
+        picked = np.asarray(picked, float)
+        total = picked.sum() if values.ndim == 4 else picked.mean()
+        if np.isfinite(total):
+            out[node.name] = float(total)
     return out

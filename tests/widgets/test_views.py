@@ -128,3 +128,26 @@ def test_every_view_has_a_notebook_representation(session):
                  wb.completions, wb.compare):
         assert type(view).__name__ in repr(view)
     wb.close()
+
+
+def test_graph_view_colours_nodes_with_their_layer_signal(session):
+    from spnlab.graph import topological_order
+    from spnlab.widgets import GraphView
+    from spnlab.widgets.node_values import node_values
+    session.step()
+    view = GraphView(session)
+    assert view.error.value == "" and "<svg" in view.svg.value
+    snapshot = session.graph("forward")
+    names = {layer["name"]: layer["key"] for layer in session.layers}
+    values = node_values(snapshot.graph.root, snapshot.layer_values, names)
+    forward = session.node_signal("S1", "forward")                     # [S, D, N]
+    s1 = next(l["name"] for l in session.layers if l["key"] == "S1")
+    checked = 0
+    for node in topological_order(snapshot.graph.root):
+        origin = getattr(node, "origin", None)
+        if origin and origin[0] == s1:
+            np.testing.assert_allclose(values[node.name], forward[origin[1], origin[2]].mean())
+            checked += 1
+    assert checked == forward.shape[0] * forward.shape[1]
+    assert f'"{node.name}"' in view.dot()
+    view.close()

@@ -1,0 +1,200 @@
+"""The session's settings: one typed, serialisable dataclass, with classroom presets.
+
+Settings fall in two groups (as in TensorFlow Playground): structural ones rebuild the model and
+data (`Session.rebuild`), live ones apply between steps (`Session.update_config`). Sum ops are
+switched with `Session.set_sum_op`, which keeps `sum_op` / `layer_sum_ops` up to date.
+"""
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from spnlab.lab.ops import canonical_spec
+
+STRUCTURES = ("ratspn", "custom")
+DATASETS = ("digits", "custom")
+GRADIENT_OPTIMIZERS = ("adam", "sgd")
+STRUCTURAL_FIELDS = ("structure", "depth", "num_repetitions", "num_input_distributions",
+                     "num_sums", "init_alpha", "dataset", "binarize_threshold", "test_fraction",
+                     "seed")
+RATSPN_FIELDS = ("depth", "num_repetitions", "num_input_distributions", "num_sums", "init_alpha")
+DIGITS_FIELDS = ("binarize_threshold",)
+LIVE_FIELDS = ("batch_size", "em_learning_rate", "accumulate_batches", "gradient_optimizer",
+               "gradient_learning_rate", "test_every", "taps")
+
+
+def _check_int(name, value, minimum):
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        kind = "a positive int" if minimum == 1 else f"an int >= {minimum}"
+        raise ValueError(f"Expected `{name}` to be {kind}. Received: {name}={value!r}")
+
+
+def _check_number(name, value, low, high, low_open=False):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"Expected `{name}` to be a number. Received: {name}={value!r}")
+    if (value <= low if low_open else value < low) or value > high:
+        bracket = "(" if low_open else "["
+        raise ValueError(f"Expected `{name}` in {bracket}{low}, {high}]. "
+                         f"Received: {name}={value!r}")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"Expected `{name}` in {choices}. Received: {name}={value!r}")
+
+
+@dataclass
+class TapSettings:
+    """Which per-layer signals a training step records (see `taps.py`).
+
+    Attributes:
+        enabled: record taps at all; off compiles a step without any of it (zero cost).
+        layers: layer keys to tap (`"leaf"`, `"S1"`, `"P1"`, ...); None taps the leaf and every
+            sum layer (and every product layer when `products`). Naming a product layer runs
+            the model unfused, as `products` does.
+        products: run the model unfused (`DenseProduct` and `DenseSum` one by one) so product
+            layers can be tapped; slower than the fused pass.
+        capacity: steps kept in the ring buffer.
+        bins: histogram bins of the forward log-values.
+        dead_window: K, the number of recent steps over which a child never chosen is "dead".
+        values: also keep each tapped layer's raw forward log-values `[B, ...]` (tests,
+            debugging); only the newest record in the buffer keeps them.
+    """
+
+    enabled: bool = True
+    layers: Optional[list] = None
+    products: bool = False
+    capacity: int = 200
+    bins: int = 20
+    dead_window: int = 20
+    values: bool = False
+
+    def __post_init__(self):
+        for name in ("enabled", "products", "values"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"Expected `taps.{name}` to be a bool. "
+                                f"Received: taps.{name}={getattr(self, name)!r}")
+        if self.layers is not None:
+            if isinstance(self.layers, str) or not all(isinstance(k, str) for k in self.layers):
+                raise TypeError("Expected `taps.layers` to be None or a list of layer keys. "
+                                f"Received: taps.layers={self.layers!r}")
+            self.layers = list(self.layers)
+        _check_int("taps.capacity", self.capacity, 1)
+        _check_int("taps.bins", self.bins, 1)
+        _check_int("taps.dead_window", self.dead_window, 1)
+
+
+@dataclass
+class SessionConfig:
+    """Everything that defines a session; `to_dict()` / `from_dict()` round-trip through JSON.
+
+    Structure (RAT-SPN builder): `depth`, `num_repetitions`, `num_input_distributions`,
+    `num_sums`; initial sum weights ~ Dirichlet(`init_alpha`) from `seed`. Data: `dataset`
+    ("digits": scikit-learn's bundled 8x8 digits, pixels >= `binarize_threshold` (of 16) set to
+    1), `test_fraction`. Training: `batch_size`, `sum_op` for every sum layer with per-layer
+    overrides in `layer_sum_ops` (keys `"S1"`, ...), online EM with `em_learning_rate` and
+    `accumulate_batches` for layers with EM ops, `gradient_optimizer` ("adam" / "sgd") with
+    `gradient_learning_rate` for the rest, test log-likelihood every `test_every` steps (0: never).
+    "custom" structure / dataset mark a model or data passed to the session directly.
+    """
+
+    structure: str = "ratspn"
+    depth: int = 3
+    num_repetitions: int = 4
+    num_input_distributions: int = 4
+    num_sums: int = 4
+    init_alpha: float = 1.0
+    dataset: str = "digits"
+    binarize_threshold: int = 8
+    test_fraction: float = 0.2
+    seed: int = 0
+    batch_size: int = 64
+    sum_op: Union[str, dict, None] = "em"
+    layer_sum_ops: dict = field(default_factory=dict)
+    em_learning_rate: float = 0.05
+    accumulate_batches: int = 1
+    gradient_optimizer: str = "adam"
+    gradient_learning_rate: float = 0.05
+    test_every: int = 10
+    taps: TapSettings = field(default_factory=TapSettings)
+
+    def __post_init__(self):
+        _check_choice("structure", self.structure, STRUCTURES)
+        for name in ("depth", "num_repetitions", "num_input_distributions", "num_sums",
+                     "batch_size", "accumulate_batches"):
+            _check_int(name, getattr(self, name), 1)
+        _check_int("seed", self.seed, 0)
+        _check_int("test_every", self.test_every, 0)
+        _check_int("binarize_threshold", self.binarize_threshold, 1)
+        _check_number("init_alpha", self.init_alpha, 0, float("inf"), low_open=True)
+        _check_choice("dataset", self.dataset, DATASETS)
+        _check_number("test_fraction", self.test_fraction, 0, 0.9)
+        _check_number("em_learning_rate", self.em_learning_rate, 0, 1, low_open=True)
+        _check_number("gradient_learning_rate", self.gradient_learning_rate, 0, float("inf"),
+                      low_open=True)
+        _check_choice("gradient_optimizer", self.gradient_optimizer, GRADIENT_OPTIMIZERS)
+        if self.sum_op is not None:
+            self.sum_op = canonical_spec(self.sum_op, "sum_op")
+        if not isinstance(self.layer_sum_ops, dict):
+            raise TypeError("Expected `layer_sum_ops` to be a dict of layer key -> sum op. "
+                            f"Received: layer_sum_ops={self.layer_sum_ops!r}")
+        self.layer_sum_ops = {str(k): canonical_spec(v, f"layer_sum_ops[{k!r}]")
+                              for k, v in self.layer_sum_ops.items()}
+        if isinstance(self.taps, dict):
+            self.taps = TapSettings(**self.taps)
+        if not isinstance(self.taps, TapSettings):
+            raise TypeError("Expected `taps` to be a TapSettings or dict. "
+                            f"Received: taps={self.taps!r}")
+
+    def to_dict(self):
+        """A plain dict of JSON types."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Inverse of `to_dict`; unknown keys are an error (a typo must not pass silently)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"Expected `config` to be a dict. Received: config={data!r}")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"Unknown config keys {unknown}; known keys are {sorted(known)}.")
+        return cls(**data)
+
+    @classmethod
+    def preset(cls, name, **overrides):
+        """A classroom preset (see `PRESETS`) with optional overrides."""
+        if name not in PRESETS:
+            raise ValueError(f"Expected `name` in {sorted(PRESETS)}. Received: name={name!r}")
+        return cls.from_dict({**PRESETS[name], **overrides})
+
+    def replace(self, **changes):
+        """A copy with `changes` applied (validated)."""
+        return self.from_dict({**self.to_dict(), **changes})
+
+
+PRESETS = {
+    # The default: a RAT-SPN of ~3,600 weights on the 64 binarised digit pixels, soft EM.
+    "digits": {},
+    # Small and fast, for a first look at a step.
+    "classroom": {"depth": 2, "num_repetitions": 2, "num_input_distributions": 2,
+                  "num_sums": 2, "batch_size": 32},
+    # Weighted hard EM self-amplifies: watch entropy fall and dead children appear.
+    "hard_em": {"sum_op": "hard_em", "em_learning_rate": 0.1},
+    # The unweighted variant chooses winners without the weights.
+    "unweighted_hard_em": {"sum_op": "unweighted_hard_em", "em_learning_rate": 0.1},
+    "gradient": {"sum_op": "grad", "gradient_optimizer": "adam", "gradient_learning_rate": 0.05},
+}
+
+
+def as_config(config=None, **overrides):
+    """A `SessionConfig` from None (defaults), a preset name, a dict or a config, plus overrides."""
+    if config is None:
+        return SessionConfig.from_dict(overrides)
+    if isinstance(config, str):
+        return SessionConfig.preset(config, **overrides)
+    if isinstance(config, dict):
+        return SessionConfig.from_dict({**config, **overrides})
+    if isinstance(config, SessionConfig):
+        return config.replace(**overrides)
+    raise TypeError("Expected `config` to be None, a preset name, a dict or a SessionConfig. "
+                    f"Received: config={config!r}")

@@ -1,0 +1,124 @@
+"""The session's optimisers: online EM for EM-trained parameters, a gradient optimiser for the rest.
+
+Sum ops can differ per layer, so the trainable variables are split in two groups: the
+accumulators of sum layers whose op hands counts to the optimiser (soft / hard / unweighted /
+sample EM) and EM-learned leaves go to `OnlineExpectationMaximization`; gradient-op layers and
+all other parameters to Adam or SGD. A group's optimiser is started afresh when its variables
+change (a layer moved between groups) or when one of its layers changed op: Adam moments of
+log-space weights mean nothing after a round trip through EM, and counts accumulated under one
+op (`accumulate_batches`) must not be mixed with another op's.
+"""
+import keras
+import numpy as np
+
+import spnlab.core as spnk
+from spnlab.core.layers.sum_layers import SumLayerBase
+from spnlab.lab.ops import uses_em_optimizer
+
+GROUPS = ("em", "gradient")
+
+
+def partition(model):
+    """`{"em": [variables], "gradient": [variables]}` for `model.trainable_variables`."""
+    em_ids = set()
+    for layer in model.layers:
+        if isinstance(layer, SumLayerBase) and uses_em_optimizer(layer.sum_op):
+            em_ids.add(id(layer.accumulators))
+        elif getattr(layer, "use_accumulators", False):
+            em_ids.update(id(v) for v in layer.trainable_variables)
+    groups = {"em": [], "gradient": []}
+    for variable in model.trainable_variables:
+        groups["em" if id(variable) in em_ids else "gradient"].append(variable)
+    return groups
+
+
+def make_optimizer(group, config):
+    if group == "em":
+        return spnk.OnlineExpectationMaximization(config.em_learning_rate,
+                                                  config.accumulate_batches)
+    cls = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[config.gradient_optimizer]
+    return cls(config.gradient_learning_rate)
+
+
+class OptimizerGroups:
+    """The two groups' variables and optimisers (a group without variables has none)."""
+
+    def __init__(self):
+        self.variables = {g: [] for g in GROUPS}
+        self.optimizers = {g: None for g in GROUPS}
+
+    def sync(self, model, config, reset=()):
+        """Re-partition `model`; start afresh every group in `reset` or whose variables changed.
+
+        Returns the list of groups started afresh.
+        """
+        fresh = []
+        for group, variables in partition(model).items():
+            same = [id(v) for v in variables] == [id(v) for v in self.variables[group]]
+            built = self.optimizers[group] is not None or not variables
+            if same and built and group not in reset:
+                continue
+            self.variables[group] = variables
+            self.optimizers[group] = None
+            if variables:
+                optimizer = make_optimizer(group, config)
+                optimizer.build(variables)
+                self.optimizers[group] = optimizer
+            fresh.append(group)
+        return fresh
+
+    def apply(self, grads_by_id):
+        """Apply gradients `{id(variable): gradient}` (inside the compiled step)."""
+        for group in GROUPS:
+            optimizer = self.optimizers[group]
+            if optimizer is None:
+                continue
+            pairs = [(grads_by_id[id(v)], v) for v in self.variables[group]
+                     if grads_by_id.get(id(v)) is not None]
+            if pairs:
+                optimizer.apply([g for g, _ in pairs], [v for _, v in pairs])
+
+    def set_learning_rates(self, config):
+        """Apply learning-rate changes live (the rates are variables: no retrace)."""
+        if self.optimizers["em"] is not None:
+            self.optimizers["em"].learning_rate = config.em_learning_rate
+        if self.optimizers["gradient"] is not None:
+            self.optimizers["gradient"].learning_rate = config.gradient_learning_rate
+
+    def all_variables(self):
+        """Every optimiser variable (iterations, learning rates, slots, accumulators), in order."""
+        return [v for g in GROUPS if self.optimizers[g] is not None
+                for v in self.optimizers[g].variables]
+
+    def labels(self):
+        """`{"em": "OnlineEM(lr=0.05)", ...}` for the groups in use."""
+        out = {}
+        for group in GROUPS:
+            optimizer = self.optimizers[group]
+            if optimizer is not None:
+                lr = float(np.asarray(optimizer.learning_rate))
+                out[group] = f"{type(optimizer).__name__}(lr={lr:g})"
+        return out
+
+    def state(self):
+        """`{group: [arrays]}` of the optimiser variables."""
+        return {g: [np.array(v.numpy()) for v in self.optimizers[g].variables]
+                for g in GROUPS if self.optimizers[g] is not None}
+
+    def set_state(self, model, config, state):
+        """Rebuild the optimisers for `model` and load `state` (from `state()`)."""
+        self.variables = {g: [] for g in GROUPS}
+        self.optimizers = {g: None for g in GROUPS}
+        self.sync(model, config)
+        for group in GROUPS:
+            optimizer = self.optimizers[group]
+            if (optimizer is None) != (group not in state):
+                raise ValueError(f"Optimiser state does not match the model: group {group!r}")
+            if optimizer is None:
+                continue
+            values = state[group]
+            if len(values) != len(optimizer.variables):
+                raise ValueError(f"Optimiser state for {group!r} has {len(values)} variables; "
+                                 f"the optimiser has {len(optimizer.variables)}")
+            for variable, value in zip(optimizer.variables, values):
+                variable.assign(value)

@@ -1,0 +1,173 @@
+"""Queries a view asks of a session: marginals, completions, samples, node signals, the graph.
+
+A mixin of `Session`; every method delegates the inference to `spnlab.core.queries` and never
+changes the session's state.
+"""
+from typing import NamedTuple, Optional
+
+import numpy as np
+
+import spnlab.core as spnk
+from spnlab.lab.masks import evidence_mask as _evidence_mask
+
+COMPLETION_METHODS = ("mpe", "hard_em", "mean", "sample")
+NODE_SIGNALS = ("forward", "signal", "counts", "weight_signal", "weights")
+
+
+class GraphSnapshot(NamedTuple):
+    """The node-level graph of the model with one signal per layer to colour its nodes.
+
+    Attributes:
+        graph: what `spnlab.graph.from_layer_model(model)` returns.
+        signal: the signal's name, or None.
+        layer_values: `{layer key: array}` of that signal from the latest taps (see
+            `Session.node_signal`); layers without it are left out.
+        layer_names: `{layer key: Keras layer name}`; the graph's nodes are named after the
+            Keras layer and region (`dense_sum[s,d]`), so a view can find each node's value.
+        step: the step the values belong to.
+    """
+
+    graph: object
+    signal: Optional[str]
+    layer_values: dict
+    layer_names: dict
+    step: int
+
+
+def _rows(x, arg_name):
+    """`(x as 2-D, was_1d)`."""
+    if hasattr(x, "numpy"):
+        x = x.numpy()
+    x = np.asarray(x)
+    if x.ndim == 1:
+        return x[None], True
+    if x.ndim != 2:
+        raise ValueError(f"Expected `{arg_name}` of shape [num_vars] or [batch, num_vars]. "
+                         f"Received: {arg_name}.shape={x.shape}")
+    return x, False
+
+
+class QueryMixin:
+    """Inference on the current model (see `Session`)."""
+
+    def log_likelihood(self, x):
+        """log p(x) per row `[B]` (numpy)."""
+        x, one = _rows(x, "x")
+        with self._busy("log_likelihood"):
+            out = spnk.log_likelihood(self.model, x)
+        return out[0] if one else out
+
+    def evaluate(self, split="test"):
+        """Mean log-likelihood (nats per sample) of the "train" or "test" rows; None if empty."""
+        if split not in ("train", "test"):
+            raise ValueError(f"Expected `split` in ('train', 'test'). Received: split={split!r}")
+        rows = self.data.train if split == "train" else self.data.test
+        if len(rows) == 0:
+            return None
+        with self._busy("evaluate"):
+            return float(np.mean(self._evaluator(rows)))
+
+    def marginals(self, x, evidence_mask=None):
+        """Per-variable posteriors given the evidence, `[B, V, C]` (`[V, C]` for one row).
+
+        Args:
+            x: data `[B, V]` or one row `[V]`; unobserved entries are ignored.
+            evidence_mask: bool like `x`, True = observed; None means nothing observed.
+        """
+        x, one = _rows(x, "x")
+        mask = np.zeros(x.shape, bool) if evidence_mask is None else _rows(evidence_mask,
+                                                                           "evidence_mask")[0]
+        with self._busy("marginals"):
+            out = spnk.variable_marginals(self.model, x, mask)
+        return out[0] if one else out
+
+    def complete(self, x, evidence_mask, method="mpe", seed=None):
+        """Fill the unobserved entries of `x`; observed ones are kept.
+
+        Args:
+            method: "mpe" (max-product MPE), "hard_em" (LibSPN-Keras' hard-EM completion),
+                "mean" (posterior mean) or "sample" (a draw from p(unobserved | observed)).
+            seed: for tie-breaking and sampling.
+        """
+        if method not in COMPLETION_METHODS:
+            raise ValueError(f"Expected `method` in {COMPLETION_METHODS}. "
+                             f"Received: method={method!r}")
+        x, one = _rows(x, "x")
+        mask, _ = _rows(evidence_mask, "evidence_mask")
+        with self._busy("complete"):
+            if method == "mpe":
+                out = spnk.mpe(self.model, x, mask, method="max_product", seed=seed)
+            elif method == "hard_em":
+                out = spnk.mpe(self.model, x, mask, method="hard_em", seed=seed)
+            elif method == "mean":
+                out = spnk.posterior_mean(self.model, x, mask)
+            else:
+                out = spnk.sample(self.model, x=x, evidence_mask=mask, seed=seed)
+        return out[0] if one else out
+
+    def sample(self, num_samples, seed=None):
+        """Ancestral samples `[num_samples, V]`."""
+        with self._busy("sample"):
+            return spnk.sample(self.model, num_samples, seed=seed)
+
+    def evidence_mask(self, kind, num_rows=1, hidden_fraction=0.5, seed=0):
+        """A named evidence mask for this session's data (see `spnlab.lab.masks`)."""
+        return _evidence_mask(kind, num_rows, self.data.num_vars, self.data.image_shape,
+                              hidden_fraction, seed)
+
+    def node_signal(self, key, signal):
+        """One layer's values per node (or per edge) for colouring a graph.
+
+        Args:
+            key: a layer key ("leaf", "S1", ...).
+            signal: "forward" (mean output log-value per node over the last batch), "signal"
+                (the signal each node received, summed over the batch), "counts" (child
+                selections per edge `[S, D, I, O]`), "weight_signal" (what the optimiser got) or
+                "weights" (current normalised weights `[S, D, I, O]`, not a tap).
+
+        Returns:
+            a numpy array, or None when the latest taps do not hold it.
+        """
+        if signal not in NODE_SIGNALS:
+            raise ValueError(f"Expected `signal` in {NODE_SIGNALS}. Received: signal={signal!r}")
+        entry = self._entry(key)
+        if signal == "weights":
+            if entry.kind != "sum":
+                return None
+            return np.exp(entry.layer.log_weights().numpy())
+        record = self.taps.latest()
+        tap = None if record is None else record.layers.get(key)
+        if tap is None:
+            return None
+        if signal == "forward":
+            return tap.forward.get("node_mean")
+        if signal == "signal":
+            return None if tap.signal_out is None else tap.signal_out.get("node_sum")
+        return getattr(tap, signal)
+
+    def graph(self, signal=None):
+        """The node-level graph (`spnlab.graph.from_layer_model`) with a chosen signal per layer.
+
+        Raises:
+            RuntimeError: when `spnlab.graph.from_layer_model` is not available.
+        """
+        if signal is not None and signal not in NODE_SIGNALS:
+            raise ValueError(f"Expected `signal` in {NODE_SIGNALS} or None. "
+                             f"Received: signal={signal!r}")
+        try:
+            from spnlab.graph import from_layer_model
+        except ImportError as error:
+            raise RuntimeError("The node-level graph of a layer model needs "
+                               "`spnlab.graph.from_layer_model`, which this installation does not "
+                               "provide yet. Layer signals are available with "
+                               "`session.node_signal(key, signal)`.") from error
+        with self._busy("graph"):
+            graph = from_layer_model(self.model)
+        values = {}
+        if signal is not None:
+            for entry in self._entries:
+                value = self.node_signal(entry.key, signal)
+                if value is not None:
+                    values[entry.key] = value
+        names = {entry.key: entry.layer.name for entry in self._entries}
+        return GraphSnapshot(graph, signal, values, names, self.step_count)

@@ -1,0 +1,77 @@
+"""Running many steps: `run` with a progress bar, `run_async` for an event loop, `stop`.
+
+A mixin of `Session`. `stop()` sets a flag that the loop reads between steps, so a run always
+ends on a complete step; the flag is cleared when a run starts and when it ends.
+"""
+import asyncio
+import contextlib
+
+import numpy as np
+
+
+def _check_steps(num_steps):
+    if isinstance(num_steps, bool) or not isinstance(num_steps, (int, np.integer)) \
+            or num_steps < 1:
+        raise ValueError("Expected `num_steps` to be a positive int. "
+                         f"Received: num_steps={num_steps!r}")
+
+
+class RunMixin:
+    """`run`, `run_async`, `stop` and `is_running` on top of `step()`."""
+
+    @property
+    def is_running(self):
+        return self._running
+
+    def stop(self):
+        """Ask a running `run` / `run_async` to stop before its next step."""
+        self._stop_requested = True
+
+    @contextlib.contextmanager
+    def _run_loop(self, num_steps, progress):
+        """Set up a run; yields a `tick(record)` callback for the progress bar."""
+        _check_steps(num_steps)
+        self._stop_requested = False
+        self._running = True
+        bar = None
+        if progress:
+            from tqdm.auto import tqdm  # lazily: only when a bar is wanted
+            bar = tqdm(total=int(num_steps), desc="spnlab", leave=False)
+
+        def tick(record):
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(train_ll=f"{record.train_ll:.3f}", refresh=False)
+
+        try:
+            yield tick
+        finally:
+            self._running = False
+            self._stop_requested = False
+            if bar is not None:
+                bar.close()
+
+    def run(self, num_steps, progress=True):
+        """Up to `num_steps` steps with a progress bar (tqdm.auto); `stop()` ends it between
+        steps. Returns the step records."""
+        records = []
+        with self._run_loop(num_steps, progress) as tick:
+            for _ in range(int(num_steps)):
+                if self._stop_requested:
+                    break
+                records.append(self.step())
+                tick(records[-1])
+        return records
+
+    async def run_async(self, num_steps, progress=False):
+        """`run` for an asyncio task (e.g. a notebook's Play button): yields to the event loop
+        after every step, so the notebook stays responsive; `stop()` ends it between steps."""
+        records = []
+        with self._run_loop(num_steps, progress) as tick:
+            for _ in range(int(num_steps)):
+                if self._stop_requested:
+                    break
+                records.append(self.step())
+                tick(records[-1])
+                await asyncio.sleep(0)
+        return records

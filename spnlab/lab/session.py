@@ -1,0 +1,552 @@
+"""`Session`: one object that owns a model, its data, optimisers and per-layer sum ops.
+
+It steps, switches sum ops live, records history and signal taps, and tells observers; it never
+imports a UI toolkit. Every state change is all-or-nothing: a step, switch, config change or
+reset that raises leaves the session exactly as it was (weights, optimisers, generators, data
+position, history, taps), because the state is captured first and put back on failure.
+"""
+import contextlib
+import threading
+import time
+
+import numpy as np
+
+import spnlab.core as spnk
+from spnlab.core.layers.discrete_leaves import IndicatorLeaf
+from spnlab.core.queries.runner import num_variables
+from spnlab.lab import state as state_lib
+from spnlab.lab.build import build_ratspn, convert_accumulators, layer_entries
+from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
+                               TapSettings, as_config)
+from spnlab.lab.data import BatchStream, digits, from_arrays
+from spnlab.lab.events import EventBus
+from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
+from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_from_state,
+                            op_label, op_state, uses_em_optimizer)
+from spnlab.lab.optim import OptimizerGroups
+from spnlab.lab.queries import QueryMixin
+from spnlab.lab.running import RunMixin
+from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord, dead_fraction, \
+    selection_entropy
+from spnlab.lab.trainer import CompiledStep, Evaluator
+
+# Rows used to check that a switch keeps the distribution.
+SWITCH_CHECK_ROWS = 512
+
+
+class Session(RunMixin, QueryMixin):
+    """A UI-free SPN training session.
+
+    Args:
+        config: None (defaults), a preset name ("digits", "classroom", "hard_em", ...), a dict
+            or a `SessionConfig`.
+        model: a built layer SPN (e.g. `SequentialSumProductNetwork`) to use instead of the
+            config's RAT-SPN (`structure` becomes "custom"). Its sum ops are replaced by the
+            config's `sum_op` unless `sum_op=None` is given.
+        data: an array `[N, V]` (split by `test_fraction`) or a `(train, test)` pair instead of
+            the digits (`dataset` becomes "custom").
+        **overrides: config fields, e.g. `batch_size=32`.
+
+    Example:
+        s = Session("classroom", seed=1)
+        s.run(20, progress=False)
+        s.set_sum_op("all", "hard_em")
+        record = s.step()
+        s.taps.series("S1", "entropy")
+    """
+
+    def __init__(self, config=None, *, model=None, data=None, **overrides):
+        if model is not None:
+            overrides["structure"] = "custom"
+        if data is not None:
+            overrides["dataset"] = "custom"
+        self._config = as_config(config, **overrides)
+        if self._config.structure == "custom" and model is None:
+            raise ValueError("Expected `model` with structure='custom'. Received: model=None")
+        if self._config.dataset == "custom" and data is None:
+            raise ValueError("Expected `data` with dataset='custom'. Received: data=None")
+        self._user_model, self._user_data = model, data
+        self._initial_custom_state = None
+        self._events = EventBus()
+        self._lock = threading.RLock()
+        self._busy_flag = False
+        self._stop_requested = False
+        self._running = False
+        self._setup()
+
+    # -- construction ------------------------------------------------------------------------
+    def _setup(self):
+        """(Re)build data, model, ops, optimisers and empty records from the config."""
+        cfg = self._config
+        if cfg.dataset == "digits":
+            self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
+        else:
+            self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
+        if cfg.structure == "ratspn":
+            self.model = build_ratspn(cfg, self.data.num_vars, cfg.sum_op or "em")
+        else:
+            self.model = self._prepare_custom_model()
+        self._entries = layer_entries(self.model)
+        self._check_data_fits()
+        self._apply_config_ops(switches=0)
+        self._optimizers = OptimizerGroups()
+        self._optimizers.sync(self.model, cfg)
+        self._stream = BatchStream(len(self.data.train), cfg.seed)
+        self.history = History()
+        self.taps = TapBuffer(cfg.taps.capacity, cfg.taps.dead_window)
+        self._counters = {"step": 0, "switches": 0, "wall_time": 0.0}
+        self._evaluator = Evaluator(self.model)
+        self._compiled = None
+
+    def _prepare_custom_model(self):
+        model = self._user_model
+        if not hasattr(model, "layers") or not hasattr(model, "sum_layers"):
+            raise TypeError("Expected `model` to be a layer SPN such as "
+                            f"SequentialSumProductNetwork. Received: model={model!r}")
+        if not model.built:
+            model.build((None, self.data.num_vars))
+        if self._initial_custom_state is None:
+            # Reset puts the user's model back exactly as it was given.
+            self._initial_custom_state = (
+                [op_state(l.sum_op) for l in model.sum_layers],
+                [np.array(v.numpy()) for v in model.variables])
+        else:
+            ops, values = self._initial_custom_state
+            for layer, (spec, generator) in zip(model.sum_layers, ops):
+                layer.set_sum_op(op_from_state(spec, generator))
+            for variable, value in zip(model.variables, values):
+                variable.assign(value)
+        return model
+
+    def _check_data_fits(self):
+        n_vars = num_variables(self.model)
+        if n_vars is not None and n_vars != self.data.num_vars:
+            raise ValueError(f"Expected data with {n_vars} variables for this model. "
+                             f"Received: {self.data.num_vars} variables")
+        dtype = self._input_dtype()
+        if np.issubdtype(dtype, np.integer) and not self.data.discrete:
+            raise ValueError("Expected integer data for this model (its input is "
+                             f"{dtype.name}). Received non-integer values of dtype "
+                             f"{self.data.train.dtype.name}")
+        self.data.train = self.data.train.astype(dtype)
+        self.data.test = self.data.test.astype(dtype)
+        leaf = next((e.layer for e in self._entries if e.kind == "leaf"), None)
+        if isinstance(leaf, IndicatorLeaf):
+            for name, rows in (("train", self.data.train), ("test", self.data.test)):
+                if rows.size and (rows.min() < 0 or rows.max() >= leaf.num_components):
+                    raise ValueError(f"Expected {name} data values in [0, {leaf.num_components}) "
+                                     f"for the IndicatorLeaf. Received values in "
+                                     f"[{rows.min()}, {rows.max()}]")
+
+    def _input_dtype(self):
+        try:
+            return np.dtype(str(self.model.inputs[0].dtype).replace("tf.", ""))
+        except (AttributeError, IndexError, TypeError, ValueError):
+            return self.data.train.dtype
+
+    def _apply_config_ops(self, switches):
+        """Give every sum layer its op from `sum_op` / `layer_sum_ops` (fresh, seeded per layer)."""
+        cfg = self._config
+        keys = {e.key for e in self._entries if e.kind == "sum"}
+        unknown = sorted(set(cfg.layer_sum_ops) - keys)
+        if unknown:
+            raise ValueError(f"Expected `layer_sum_ops` keys among {sorted(keys)}. "
+                             f"Received: {unknown}")
+        for entry in self._sum_entries():
+            spec = cfg.layer_sum_ops.get(entry.key, cfg.sum_op)
+            if spec is None:                        # keep the custom model's own op
+                spec = op_state(entry.layer.sum_op)[0]
+            convert_accumulators(entry.layer,
+                                 make_op(spec, derived_seed(cfg.seed, entry.position, switches)))
+        self._check_tap_layers(cfg.taps)
+
+    def _check_tap_layers(self, taps):
+        unknown = sorted(set(taps.layers or ()) - set(self.layer_keys))
+        if unknown:
+            raise ValueError(f"Expected `taps.layers` among {self.layer_keys}. "
+                             f"Received: {unknown}")
+
+    # -- read-only views ---------------------------------------------------------------------
+    @property
+    def config(self):
+        """A copy of the configuration (change it with `update_config`, `rebuild`, `set_sum_op`)."""
+        return self._config.replace()
+
+    @property
+    def step_count(self):
+        return self._counters["step"]
+
+    @property
+    def wall_time(self):
+        """Training seconds so far (sum of step times)."""
+        return self._counters["wall_time"]
+
+    @property
+    def observer_errors(self):
+        """Exceptions raised by observers (`ObserverError`), most recent last."""
+        return self._events.errors
+
+    @property
+    def optimizers(self):
+        """`{"em": "OnlineExpectationMaximization(lr=0.05)", "gradient": "Adam(lr=0.05)"}` for
+        the optimiser groups in use."""
+        return self._optimizers.labels()
+
+    @property
+    def layer_keys(self):
+        return [e.key for e in self._entries]
+
+    @property
+    def sum_ops(self):
+        """`{sum-layer key: op label}`."""
+        return {e.key: op_label(e.layer.sum_op) for e in self._sum_entries()}
+
+    @property
+    def layers(self):
+        """One dict per leaf / product / sum layer: key, Keras name, kind, op, weights shape."""
+        out = []
+        for e in self._entries:
+            is_sum = e.kind == "sum"
+            out.append({"key": e.key, "name": e.layer.name, "kind": e.kind,
+                        "op": op_label(e.layer.sum_op) if is_sum else None,
+                        "weights_shape": tuple(e.layer.accumulators.shape) if is_sum else None,
+                        "num_weights": int(sum(np.prod(v.shape)
+                                               for v in e.layer.trainable_variables))})
+        return out
+
+    def _sum_entries(self):
+        return [e for e in self._entries if e.kind == "sum"]
+
+    def _entry(self, key):
+        for e in self._entries:
+            if e.key == key:
+                return e
+        raise ValueError(f"Expected a layer key in {self.layer_keys}. Received: key={key!r}")
+
+    # -- events --------------------------------------------------------------------------------
+    def subscribe(self, event, callback):
+        """Call `callback(payload)` on "step", "switch", "reset" or "config"; returns an
+        unsubscribe function. Exceptions in callbacks land in `observer_errors`."""
+        return self._events.subscribe(event, callback)
+
+    def unsubscribe(self, event, callback):
+        self._events.unsubscribe(event, callback)
+
+    # -- all-or-nothing changes ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _busy(self, what):
+        """One state change or query at a time; a second one (another thread, or an observer
+        calling back into the session from inside a step) gets a clear error."""
+        with self._lock:
+            if self._busy_flag:
+                raise RuntimeError(f"Cannot {what} while the session is busy with another step, "
+                                   "switch or query; call it between steps.")
+            self._busy_flag = True
+            try:
+                yield
+            finally:
+                self._busy_flag = False
+
+    def _atomic(self, fn):
+        """Run `fn()`; on any exception put the whole state back and re-raise."""
+        saved = state_lib.capture(self)
+        try:
+            return fn()
+        except BaseException:
+            state_lib.restore(self, saved)
+            raise
+
+    def _invalidate(self):
+        """Drop the compiled step (after a switch, optimiser or tap change). The evaluator
+        keeps one compiled forward pass per accumulator-space combination."""
+        self._compiled = None
+
+    # -- training --------------------------------------------------------------------------------
+    def step(self):
+        """One update on the next minibatch; returns its `StepRecord` (with `.taps`).
+
+        If anything fails, the session is left exactly as before the step and the error raised.
+        """
+        with self._busy("step"):
+            record = self._guarded_step()
+        self._events.emit("step", record)
+        return record
+
+    def _guarded_step(self):
+        # A cheaper capture than `state_lib.capture`: a step changes only variable values, the
+        # data position, the records and counters, so only those are saved (~2 ms here; it
+        # grows with the model, which the lab expects to be teaching-size).
+        variables = (list(self.model.variables) + self._optimizers.all_variables()
+                     + [l.sum_op._generator.state for l in self.model.sum_layers
+                        if getattr(l.sum_op, "_generator", None) is not None])
+        snapshot = state_lib.VariableSnapshot(variables)
+        stream, counters = self._stream.state(), dict(self._counters)
+        lengths = (len(self.history.steps), len(self.history.switches))
+        tap_records = self.taps.records()
+        try:
+            return self._step_once()
+        except BaseException:
+            snapshot.restore()
+            self._stream.set_state(stream)
+            self._counters = counters
+            self.history.truncate(*lengths)
+            self.taps.restore(tap_records)
+            raise
+
+    def _compiled_step(self):
+        if self._compiled is None:
+            self._compiled = CompiledStep(self.model, self._entries, self._optimizers,
+                                          self._config.taps, self.data.num_vars,
+                                          self.data.train.dtype)
+        return self._compiled
+
+    def _step_once(self):
+        cfg = self._config
+        rows, next_stream = self._stream.next_batch(cfg.batch_size)
+        x = self.data.train[rows]
+        start = time.perf_counter()
+        compiled = self._compiled_step()
+        out = compiled(x)
+        train_ll = float(out["ll"])
+        number = self._counters["step"] + 1
+        if np.isnan(train_ll):
+            raise FloatingPointError(f"The training log-likelihood of step {number} is NaN; the "
+                                     "step was undone. Check the data and learning rates.")
+        test_ll = None
+        if cfg.test_every and number % cfg.test_every == 0 and len(self.data.test):
+            test_ll = float(np.mean(self._evaluator(self.data.test)))
+        taps = self._tap_record(number, out["taps"], compiled.points) if "taps" in out else None
+        elapsed = time.perf_counter() - start
+        n_vars = self.data.num_vars
+        record = StepRecord(step=number, epoch=next_stream["epoch"], batch_size=len(rows),
+                            train_ll=train_ll, train_bpd=bits_per_dim(train_ll, n_vars),
+                            test_ll=test_ll, test_bpd=bits_per_dim(test_ll, n_vars),
+                            step_time=elapsed, wall_time=self._counters["wall_time"] + elapsed,
+                            sum_ops=self.sum_ops, taps=taps)
+        self._stream.commit(next_stream)
+        self.history.append(record)
+        if taps is not None:
+            self.taps.append(taps)
+        self._counters["step"] = number
+        self._counters["wall_time"] = record.wall_time
+        return record
+
+    def _tap_record(self, number, raw, points):
+        layers = {}
+        for point in points:
+            t = raw[point.key]
+            op = point.layer.sum_op if point.kind == "sum" else None
+            tap = LayerTap(kind=point.kind, op=None if op is None else op_label(op),
+                           forward=_scalars(t["forward"]),
+                           signal_out=_scalars(t["signal_out"]) if "signal_out" in t else None,
+                           signal_in=_scalars(t["signal_in"]) if "signal_in" in t else None,
+                           values=t.get("values"))
+            if point.kind == "sum":
+                counts = t["counts"].astype(np.float64)
+                if is_hard(op):
+                    counts = np.rint(counts)               # winner counts are integers
+                tap.weight_signal, tap.counts = t["weight_signal"], counts
+                tap.entropy, tap.entropy_norm = selection_entropy(counts)
+                tap.dead_fraction = dead_fraction(self.taps.window_counts(point.key, counts))
+            layers[point.key] = tap
+        return TapRecord(number, layers)
+
+    # -- live sum-op switches ----------------------------------------------------------------------
+    def set_sum_op(self, layer, op):
+        """Switch the sum op of `layer` between steps, keeping the distribution.
+
+        Args:
+            layer: "all", a sum-layer key ("S2"), a Keras layer name, an index among the sum
+                layers, a sum layer, or a list of these.
+            op: a sum-op name ("grad", "em", "hard_em", "unweighted_hard_em", "sample"), a dict
+                (`{"op": "hard_em", "sample_prob": 0.1}`) or a core sum op (copied per layer).
+
+        Accumulators are converted between log and linear space as the new op needs, and the
+        layers move between the online-EM and gradient optimisers as needed (a group whose
+        layers change starts afresh). Returns the `SwitchRecord` (also in `history.switches`).
+        """
+        entries = self._resolve_layers(layer)
+        spec = canonical_spec(op, "op")
+        with self._busy("switch sum ops"):
+            record = self._atomic(lambda: self._switch(entries, spec))
+        self._events.emit("switch", record)
+        return record
+
+    def _resolve_layers(self, layer):
+        sums = self._sum_entries()
+        if isinstance(layer, str) and layer == "all":
+            return sums
+        items = list(layer) if isinstance(layer, (list, tuple)) else [layer]
+        if not items:
+            raise ValueError(f"Expected at least one layer. Received: layer={layer!r}")
+        chosen = []
+        for item in items:
+            match = None
+            if isinstance(item, bool):
+                match = None
+            elif isinstance(item, (int, np.integer)):
+                match = sums[int(item)] if -len(sums) <= int(item) < len(sums) else None
+            elif isinstance(item, str):
+                match = next((e for e in sums if item in (e.key, e.layer.name)), None)
+            else:
+                match = next((e for e in sums if e.layer is item), None)
+            if match is None:
+                raise ValueError(f"Expected `layer` to be 'all', a sum-layer key "
+                                 f"({', '.join(e.key for e in sums)}), a layer name, an index or "
+                                 f"a sum layer of this model. Received: layer={item!r}")
+            if match not in chosen:
+                chosen.append(match)
+        return chosen
+
+    def _check_rows(self):
+        rows = self.data.test if len(self.data.test) else self.data.train
+        return rows[:SWITCH_CHECK_ROWS]
+
+    def _switch(self, entries, spec):
+        # Eager evaluation here: the compiled forward pass would be traced again after the switch.
+        check_rows = self._check_rows()
+        ll_before = float(np.mean(spnk.log_likelihood(self.model, check_rows), dtype=np.float64))
+        switches = self._counters["switches"] + 1
+        old, new, reset = {}, {}, set()
+        for entry in entries:
+            old_op = entry.layer.sum_op
+            new_op = make_op(spec, derived_seed(self._config.seed, entry.position, switches))
+            convert_accumulators(entry.layer, new_op)
+            for op in (old_op, new_op):
+                reset.add("em" if uses_em_optimizer(op) else "gradient")
+            old[entry.key], new[entry.key] = op_label(old_op), op_label(new_op)
+        fresh = self._optimizers.sync(self.model, self._config, reset=reset)
+        self._invalidate()
+        ll_after = float(np.mean(spnk.log_likelihood(self.model, check_rows), dtype=np.float64))
+        if len(entries) == len(self._sum_entries()):
+            self._config = self._config.replace(sum_op=spec, layer_sum_ops={})
+        else:
+            layer_ops = dict(self._config.layer_sum_ops)
+            layer_ops.update({e.key: spec for e in entries})
+            self._config = self._config.replace(layer_sum_ops=layer_ops)
+        self._counters["switches"] = switches
+        record = SwitchRecord(step=self.step_count, layers=[e.key for e in entries], old=old,
+                              new=new, ll_before=ll_before, ll_after=ll_after,
+                              optimizers_reset=sorted(fresh))
+        self.history.append_switch(record)
+        return record
+
+    # -- settings ----------------------------------------------------------------------------------
+    def update_config(self, **changes):
+        """Change live settings between steps: batch_size, em_learning_rate,
+        accumulate_batches, gradient_optimizer, gradient_learning_rate, test_every, taps
+        (a dict merged into the current tap settings). Structural settings need `rebuild`."""
+        for name in changes:
+            if name in STRUCTURAL_FIELDS:
+                raise ValueError(f"`{name}` changes the model or data; use "
+                                 f"session.rebuild({name}=...). Received: {name}={changes[name]!r}")
+            if name not in LIVE_FIELDS:
+                raise ValueError(f"Expected live settings among {list(LIVE_FIELDS)} (sum ops: "
+                                 f"set_sum_op). Received: {name}={changes[name]!r}")
+        if "taps" in changes:
+            taps = changes["taps"]
+            if isinstance(taps, TapSettings):
+                taps = taps.__dict__
+            if not isinstance(taps, dict):
+                raise TypeError("Expected `taps` to be a dict or TapSettings. "
+                                f"Received: taps={taps!r}")
+            changes = {**changes, "taps": {**self._config.taps.__dict__, **taps}}
+        new_config = self._config.replace(**changes)
+        with self._busy("change the config"):
+            self._atomic(lambda: self._apply_live(new_config))
+        self._events.emit("config", dict(changes))
+        return self.config
+
+    def set_taps(self, **settings):
+        """Shorthand for `update_config(taps={...})`, e.g. `set_taps(enabled=False)`."""
+        return self.update_config(taps=settings)
+
+    def _apply_live(self, new):
+        old, self._config = self._config, new
+        reset = set()
+        if (new.em_learning_rate, new.accumulate_batches) != (old.em_learning_rate,
+                                                              old.accumulate_batches):
+            if new.accumulate_batches != old.accumulate_batches:
+                reset.add("em")
+        if new.gradient_optimizer != old.gradient_optimizer:
+            reset.add("gradient")
+        self._optimizers.set_learning_rates(new)
+        if reset:
+            self._optimizers.sync(self.model, new, reset=reset)
+            self._invalidate()
+        if new.taps != old.taps:
+            self._check_tap_layers(new.taps)
+            self.taps.resize(new.taps.capacity, new.taps.dead_window)
+            self._compiled = None
+
+    def reset(self, seed=None):
+        """Start over: fresh weights (the config's RAT-SPN from `seed`, or the custom model as
+        it was given), data order from the seed, empty history and taps. Current settings and
+        sum ops are kept."""
+        changes = {} if seed is None else {"seed": seed}
+        self._rebuild(changes, "reset")
+
+    def rebuild(self, **changes):
+        """Apply structural (and any live) setting changes and start over, as `reset`."""
+        for name in changes:
+            if name not in STRUCTURAL_FIELDS and name not in LIVE_FIELDS:
+                raise ValueError("Expected settings among "
+                                 f"{list(STRUCTURAL_FIELDS + LIVE_FIELDS)}. "
+                                 f"Received: {name}={changes[name]!r}")
+        self._rebuild(changes, "rebuild")
+
+    def _rebuild(self, changes, reason):
+        new_config = self._config.replace(**changes)
+        if new_config.structure != self._config.structure or \
+                new_config.dataset != self._config.dataset:
+            raise ValueError("`structure` and `dataset` are fixed for a session; build a new "
+                             f"Session instead. Received: {changes!r}")
+        ignored = [name for name in changes
+                   if (name in RATSPN_FIELDS and new_config.structure == "custom")
+                   or (name in DIGITS_FIELDS and new_config.dataset == "custom")]
+        if ignored:
+            raise ValueError(f"{ignored} do not apply to a custom model / data set. "
+                             f"Received: {changes!r}")
+        with self._busy(reason):
+            saved = (self._config, self.data, self.model, self._entries, self._optimizers,
+                     self._stream, self.history, self.taps, self._counters, self._evaluator,
+                     self._compiled, state_lib.capture(self))
+            try:
+                self._config = new_config
+                self._setup()
+            except BaseException:
+                (self._config, self.data, self.model, self._entries, self._optimizers,
+                 self._stream, self.history, self.taps, self._counters, self._evaluator,
+                 self._compiled, captured) = saved
+                state_lib.restore(self, captured)
+                raise
+        self._events.emit("reset", {"reason": reason, "changes": dict(changes)})
+
+    # -- comparison and checkpoints -------------------------------------------------------------
+    def compare(self, modes, num_steps, **kwargs):
+        """Run several learning modes from the current state; see `spnlab.lab.compare.compare`."""
+        from spnlab.lab.compare import compare
+        return compare(self, modes, num_steps, **kwargs)
+
+    def checkpoint(self, path):
+        """Save everything needed to resume exactly (see `spnlab.lab.checkpoint`)."""
+        from spnlab.lab.checkpoint import save
+        with self._busy("checkpoint"):
+            save(self, path)
+        return path
+
+    @classmethod
+    def restore(cls, path):
+        """A session continuing exactly where `checkpoint(path)` left off."""
+        from spnlab.lab.checkpoint import load
+        return load(cls, path)
+
+    def __repr__(self):
+        return (f"Session(structure={self._config.structure!r}, dataset={self._config.dataset!r}, "
+                f"step={self.step_count}, sum_ops={self.sum_ops})")
+
+
+def _scalars(stats):
+    """Tap statistics with 0-d arrays as Python floats."""
+    return {k: (v.item() if np.ndim(v) == 0 else v) for k, v in stats.items()}
+

@@ -1,0 +1,211 @@
+"""Signal taps on the host: per-step records, a bounded ring buffer, entropy and dead children.
+
+- Child-selection entropy of a sum j: H_j = -sum_i p_ij log p_ij (nats), p_ij = n_ij / sum_i n_ij
+  from the step's counts n; a layer reports the mean over the sums the batch reached, and the
+  same divided by log(num children) (`entropy_norm`, 1 = uniform, 0 = one child always wins).
+- Dead-child fraction: among the edges (child i of sum j) of sums reached in the last K steps,
+  the fraction whose child was never chosen in those steps (count exactly 0). Under hard EM this
+  is how self-amplification shows; under soft EM counts are rarely exactly 0.
+"""
+import collections
+from dataclasses import dataclass, field
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass
+class LayerTap:
+    """One layer's signals in one step (see `taps.py` for the definitions)."""
+
+    kind: str
+    op: Optional[str]
+    forward: dict
+    signal_out: Optional[dict] = None
+    signal_in: Optional[dict] = None
+    weight_signal: Optional[np.ndarray] = None
+    counts: Optional[np.ndarray] = None
+    entropy: Optional[float] = None
+    entropy_norm: Optional[float] = None
+    dead_fraction: Optional[float] = None
+    values: Optional[np.ndarray] = field(default=None, repr=False)
+
+    @property
+    def child_counts(self):
+        """Selections of every child node by any of the sums above it, `[S, D, I]`."""
+        return None if self.counts is None else self.counts.sum(axis=-1)
+
+
+@dataclass
+class TapRecord:
+    """All tapped layers of one step, by layer key."""
+
+    step: int
+    layers: dict
+
+
+def selection_entropy(counts):
+    """`(mean entropy in nats, mean entropy / log(num_children))` over reached sums, or Nones.
+
+    Args:
+        counts: `[S, D, I, O]` child-selection counts.
+    """
+    totals = counts.sum(axis=2, keepdims=True)                           # [S, D, 1, O]
+    reached = totals[:, :, 0, :] > 0
+    if not reached.any():
+        return None, None
+    p = np.divide(counts, totals, out=np.zeros_like(counts, dtype=np.float64), where=totals > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(p > 0, -p * np.log(p), 0.0)
+    h = terms.sum(axis=2)[reached]                                       # [num reached]
+    num_children = counts.shape[2]
+    mean = float(h.mean())
+    return mean, (mean / np.log(num_children) if num_children > 1 else 0.0)
+
+
+def dead_fraction(count_window):
+    """Fraction of edges never chosen in `count_window` (a list of `[S, D, I, O]` counts) among
+    the sums reached at least once in it; None if none was reached."""
+    total = np.sum(count_window, axis=0)                                 # [S, D, I, O]
+    reached = total.sum(axis=2, keepdims=True) > 0                       # [S, D, 1, O]
+    edges = np.broadcast_to(reached, total.shape)
+    if not edges.any():
+        return None
+    return float(np.count_nonzero((total <= 0) & edges) / np.count_nonzero(edges))
+
+
+class TapBuffer:
+    """The last `capacity` tap records, oldest first."""
+
+    def __init__(self, capacity=200, dead_window=20):
+        self.capacity, self.dead_window = capacity, dead_window
+        self._records = collections.deque(maxlen=capacity)
+
+    def __len__(self):
+        return len(self._records)
+
+    def __iter__(self):
+        return iter(self._records)
+
+    def records(self):
+        return list(self._records)
+
+    def latest(self):
+        return self._records[-1] if self._records else None
+
+    def clear(self):
+        self._records.clear()
+
+    def resize(self, capacity, dead_window):
+        self.capacity, self.dead_window = capacity, dead_window
+        self._records = collections.deque(self._records, maxlen=capacity)
+
+    def append(self, record):
+        """Add a record; raw forward values are kept for the newest record only (memory)."""
+        latest = self.latest()
+        if latest is not None:
+            for tap in latest.layers.values():
+                tap.values = None
+        self._records.append(record)
+
+    def restore(self, records):
+        """Replace the contents (rollback, comparison runs, checkpoints)."""
+        self._records = collections.deque(records, maxlen=self.capacity)
+
+    def window_counts(self, key, current_counts):
+        """The counts of layer `key` in the last `dead_window - 1` records plus `current_counts`
+        (records whose counts have another shape, e.g. from before a rebuild, are skipped)."""
+        window = [current_counts]
+        for record in reversed(self._records):
+            if len(window) >= self.dead_window:
+                break
+            tap = record.layers.get(key)
+            counts = None if tap is None else tap.counts
+            if counts is not None and counts.shape == current_counts.shape:
+                window.append(counts)
+        return window
+
+    def series(self, key, name):
+        """`(steps, values)` of a scalar of layer `key` over the buffer.
+
+        `name` is a `LayerTap` field ("entropy", "dead_fraction", ...) or "group.stat" for the
+        statistics dicts ("forward.mean", "signal_out.abs_mean").
+        """
+        steps, values = [], []
+        for record in self._records:
+            tap = record.layers.get(key)
+            if tap is None:
+                continue
+            value = _lookup(tap, name)
+            steps.append(record.step)
+            values.append(None if value is None else float(value))
+        return steps, values
+
+
+def _lookup(tap, name):
+    group, _, stat = name.partition(".")
+    if not hasattr(tap, group):
+        raise ValueError(f"Expected a LayerTap field such as 'entropy' or 'forward.mean'. "
+                         f"Received: name={name!r}")
+    value = getattr(tap, group)
+    if stat:
+        if value is None:
+            return None
+        if stat not in value:
+            raise ValueError(f"Expected one of {sorted(value)} after '{group}.'. "
+                             f"Received: name={name!r}")
+        value = value[stat]
+    return value
+
+
+# -- flat (array-per-key) form for HDF5 checkpoints ------------------------------------------
+_ARRAY_FIELDS = ("weight_signal", "counts", "values")
+_SCALAR_FIELDS = ("entropy", "entropy_norm", "dead_fraction")
+
+
+def records_to_flat(records):
+    """`{path: array}` and a JSON-able index describing `records`."""
+    arrays, index = {}, []
+    for n, record in enumerate(records):
+        entry = {"step": record.step, "layers": {}}
+        for key, tap in record.layers.items():
+            base = f"{n}/{key}"
+            meta = {"kind": tap.kind, "op": tap.op,
+                    **{f: getattr(tap, f) for f in _SCALAR_FIELDS}, "arrays": [], "dicts": {}}
+            for f in _ARRAY_FIELDS:
+                if getattr(tap, f) is not None:
+                    arrays[f"{base}/{f}"] = getattr(tap, f)
+                    meta["arrays"].append(f)
+            for group in ("forward", "signal_out", "signal_in"):
+                stats = getattr(tap, group)
+                if stats is None:
+                    continue
+                meta["dicts"][group] = sorted(stats)
+                for stat, value in stats.items():
+                    arrays[f"{base}/{group}/{stat}"] = np.asarray(value)
+            entry["layers"][key] = meta
+        index.append(entry)
+    return arrays, index
+
+
+def records_from_flat(arrays, index):
+    """Inverse of `records_to_flat`."""
+    records = []
+    for n, entry in enumerate(index):
+        layers = {}
+        for key, meta in entry["layers"].items():
+            base = f"{n}/{key}"
+            tap = LayerTap(kind=meta["kind"], op=meta["op"], forward={},
+                           **{f: meta[f] for f in _SCALAR_FIELDS})
+            for f in meta["arrays"]:
+                setattr(tap, f, np.asarray(arrays[f"{base}/{f}"]))
+            for group, stats in meta["dicts"].items():
+                setattr(tap, group, {s: _unwrap(arrays[f"{base}/{group}/{s}"]) for s in stats})
+            layers[key] = tap
+        records.append(TapRecord(entry["step"], layers))
+    return records
+
+
+def _unwrap(value):
+    value = np.asarray(value)
+    return value.item() if value.ndim == 0 else value

@@ -1,0 +1,139 @@
+"""The compiled training step: forward, backward under the layers' sum ops, update, taps.
+
+One `tf.function` per (sum ops, accumulator spaces, optimisers, tap settings): the ops decide
+the backward pass at trace time, so the session drops its `CompiledStep` whenever one of those
+changes. With taps off the function holds no tap computation at all (zero cost); with taps on
+the same single backward pass also yields the signals at every layer output (the intermediate
+tensors are watched by the tape), and tap statistics are taken before the weights change.
+"""
+import numpy as np
+import tensorflow as tf
+
+from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
+from spnlab.core.ops.logspace import logsumexp
+from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
+
+
+def tap_points(steps, entries, settings):
+    """The `TapPoint`s for the computation `steps` given the session's layer entries."""
+    by_layer = {id(e.layer): e for e in entries}
+    wanted = None if settings.layers is None else set(settings.layers)
+    points = []
+    for index, step in enumerate(steps):
+        layer = step.sum_layer if isinstance(step, FusedProductSum) else step
+        entry = by_layer.get(id(layer))
+        if entry is None:
+            continue
+        if wanted is None:
+            take = entry.kind != "product" or settings.products
+        else:
+            take = entry.key in wanted
+        if take:
+            points.append(TapPoint(index, entry.key, entry.kind, layer))
+    return points
+
+
+class CompiledStep:
+    """`step(x) -> dict of numpy` for one training step on the batch `x` `[B, V]`.
+
+    Returns `{"ll": mean log p(x) before the update, "taps": {key: {...}}}` (taps only when
+    enabled). Variables are updated by `optimizers.apply` inside the function.
+    """
+
+    def __init__(self, model, entries, optimizers, settings, num_vars, dtype):
+        wanted = set(settings.layers or ())
+        products = settings.products or any(e.kind == "product" and e.key in wanted
+                                            for e in entries)
+        fuse = not (settings.enabled and products)     # fused pairs never form product values
+        self._steps = fused_steps(model.layers, fuse)
+        self._points = tap_points(self._steps, entries, settings) if settings.enabled else []
+        self._taps = settings.enabled
+        self._bins = settings.bins
+        self._values = settings.values
+        self._model, self._optimizers = model, optimizers
+        self._fn = tf.function(self._step, input_signature=[
+            tf.TensorSpec([None, num_vars], tf.as_dtype(dtype))], autograph=False)
+
+    @property
+    def points(self):
+        return self._points
+
+    def __call__(self, x):
+        return tf.nest.map_structure(lambda t: t.numpy(), self._fn(x))
+
+    def _step(self, x):
+        variables = self._model.trainable_variables
+        with tf.GradientTape() as tape:
+            outputs, h = [], x
+            for step in self._steps:
+                h = call_step(step, h, training=True)
+                if self._taps and h.dtype.is_floating:
+                    tape.watch(h)
+                outputs.append(h)
+            log_p = logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])   # [B]
+            loss = -tf.reduce_mean(log_p)
+        float_outputs = ([i for i, o in enumerate(outputs) if o.dtype.is_floating]
+                         if self._taps else [])
+        grads = tape.gradient(loss, list(variables) + [outputs[i] for i in float_outputs])
+        var_grads = {id(v): g for v, g in zip(variables, grads[:len(variables)])}
+        out_grads = dict(zip(float_outputs, grads[len(variables):]))
+        result = {"ll": tf.reduce_mean(log_p)}
+        if self._taps:
+            batch_size = tf.shape(x)[0]
+            signals = {}                       # signal stats per output, shared by neighbours
+            result["taps"] = {p.key: self._tap(p, outputs, out_grads, var_grads, batch_size,
+                                               signals) for p in self._points}
+        # Taps read the accumulators above; automatic control dependencies keep those reads
+        # before the optimiser's writes.
+        self._optimizers.apply(var_grads)
+        return result
+
+    def _tap(self, point, outputs, out_grads, var_grads, batch_size, signals):
+        def stats(index):
+            if index not in signals and out_grads.get(index) is not None:
+                signals[index] = signal_stats(out_grads[index])
+            return signals.get(index)
+
+        h = outputs[point.step_index]
+        tap = {"forward": forward_stats(h, self._bins)}
+        dy = out_grads.get(point.step_index)
+        for name, index in (("signal_out", point.step_index), ("signal_in", point.step_index - 1)):
+            if stats(index) is not None:
+                tap[name] = stats(index)
+        if point.kind == "sum":
+            weight_signal = var_grads.get(id(point.layer.accumulators))
+            if weight_signal is None:
+                weight_signal = tf.zeros_like(point.layer.accumulators)
+            tap["weight_signal"] = weight_signal
+            tap["counts"] = selection_counts(point.layer, weight_signal, dy, batch_size)
+        if self._values:
+            tap["values"] = h
+        return tap
+
+
+class Evaluator:
+    """Per-row log p(x) (float64 numpy) with a compiled forward pass, in chunks.
+
+    The forward value is the same under every sum op, but the traced pass reads each layer's
+    accumulator space (log or linear), so one function is kept per combination of spaces.
+    """
+
+    def __init__(self, model, chunk=2048):
+        self._model, self._chunk, self._fns = model, chunk, {}
+
+    def clear(self):
+        self._fns.clear()
+
+    def __call__(self, x):
+        key = tuple(layer.logspace_accumulators for layer in self._model.sum_layers)
+        fn = self._fns.get(key)
+        if fn is None:
+            model = self._model
+
+            def forward(x):
+                h = model(x, training=False)
+                return logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])
+
+            fn = self._fns[key] = tf.function(forward, autograph=False, reduce_retracing=True)
+        parts = [fn(x[i:i + self._chunk]).numpy() for i in range(0, len(x), self._chunk)]
+        return np.concatenate(parts).astype(np.float64)

@@ -1,0 +1,68 @@
+"""Small sessions and independent (NumPy / reference-evaluator) computations for lab tests."""
+import numpy as np
+
+from spnlab.lab import Session
+from tests.core.reference import evaluate, small_ratspn
+
+
+def binary_data(n, num_vars, seed):
+    """Correlated binary data: two prototypes with 10% bit flips."""
+    rng = np.random.default_rng(seed)
+    protos = rng.integers(0, 2, size=(2, num_vars))
+    x = protos[rng.integers(0, 2, size=n)]
+    return np.where(rng.random(x.shape) < 0.1, 1 - x, x).astype(np.int32)
+
+
+def tiny_session(sum_op="em", num_vars=4, rows=40, seed=0, **overrides):
+    """A session on a small RAT-SPN (root children: 3 decompositions) with full-batch steps."""
+    model = small_ratspn(num_vars, seed + 2, depth=2, reps=3, inputs=2, sums=2)
+    x = binary_data(rows, num_vars, seed + 1)
+    settings = dict(batch_size=rows, test_every=0, seed=seed, sum_op=sum_op)
+    settings.update(overrides)
+    return Session(model=model, data=(x, x[:10]), **settings)
+
+
+def root_children_log_values(model, x):
+    """log-values `[B, I]` of the root's children by the reference evaluator: with the root's
+    weights set to a one-hot vector, the model's value is that child's value."""
+    root = model.sum_layers[-1]
+    saved = root.accumulators.numpy()
+    num_children = saved.shape[2]
+    out = []
+    try:
+        for i in range(num_children):
+            one_hot = np.zeros_like(saved)
+            one_hot[0, 0, i, 0] = 1.0
+            with np.errstate(divide="ignore"):
+                root.accumulators.assign(np.log(one_hot) if root.logspace_accumulators
+                                         else one_hot)
+                out.append(evaluate(model, x))
+    finally:
+        root.accumulators.assign(saved)
+    return np.stack(out, axis=1)
+
+
+def normalised(a, axis=-2):
+    return a / a.sum(axis=axis, keepdims=True)
+
+
+def log_normalised_weights(layer):
+    acc = layer.accumulators.numpy().astype(np.float64)
+    if layer.logspace_accumulators:
+        return acc - np.log(np.exp(acc).sum(axis=-2, keepdims=True))
+    return np.log(normalised(acc))
+
+
+def all_variable_values(session):
+    """Every value a step may change: model, optimisers, sum-op generators."""
+    values = [v.numpy().copy() for v in session.model.variables]
+    values += [v.numpy().copy() for v in session._optimizers.all_variables()]
+    values += [l.sum_op._generator.state.numpy().copy() for l in session.model.sum_layers
+               if getattr(l.sum_op, "_generator", None) is not None]
+    return values
+
+
+def assert_same_values(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
