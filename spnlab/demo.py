@@ -1,6 +1,6 @@
-"""The main job until the workbench exists: build an SPN, train it with EM, print log-likelihoods.
+"""A terminal demo (`make quick-demo`): build an SPN, train it with EM, print log-likelihoods.
 
-    python -m spnlab.demo            # or: make demo
+    python -m spnlab.demo            # or: make quick-demo
 
 Trains a small RAT-SPN on generated binary data (three prototypes with 10% bit flips) with
 online soft EM, prints the mean train/test log-likelihood per epoch, then shows a marginal
