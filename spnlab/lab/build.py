@@ -66,25 +66,3 @@ def build_ratspn(config, num_vars, sum_op_spec):
         value = np.log(weights) if layer.logspace_accumulators else weights
         layer.accumulators.assign(value.astype(np.float32))
     return model
-
-
-def convert_accumulators(layer, op):
-    """`layer.set_sum_op(op)`, with a log <-> linear conversion of the accumulators in float64.
-
-    The core converts in float32 via `exp(log_softmax(a))`, whose rounding of large negative
-    log-weights moves a digits-size model's mean log-likelihood by up to ~2e-6; converting the
-    old accumulators in float64 (softmax directly, or log of the normalised weights) keeps the
-    change at float32 rounding of the forward pass (~1e-7).
-    """
-    old_acc, old_log = layer.accumulators.numpy().astype(np.float64), layer.logspace_accumulators
-    layer.set_sum_op(op)
-    if layer.logspace_accumulators == old_log:
-        return
-    if old_log:
-        shifted = old_acc - old_acc.max(axis=-2, keepdims=True)
-        weights = np.exp(shifted) / np.exp(shifted).sum(axis=-2, keepdims=True)
-    else:
-        weights = old_acc / old_acc.sum(axis=-2, keepdims=True)
-    with np.errstate(divide="ignore"):
-        value = np.log(weights) if layer.logspace_accumulators else weights
-    layer.accumulators.assign(value.astype(np.float32))

@@ -15,7 +15,7 @@ import spnlab.core as spnk
 from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.queries.runner import num_variables
 from spnlab.lab import state as state_lib
-from spnlab.lab.build import build_ratspn, convert_accumulators, layer_entries
+from spnlab.lab.build import build_ratspn, layer_entries
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
                                TapSettings, as_config)
 from spnlab.lab.data import BatchStream, digits, from_arrays
@@ -156,8 +156,8 @@ class Session(RunMixin, QueryMixin):
             spec = cfg.layer_sum_ops.get(entry.key, cfg.sum_op)
             if spec is None:                        # keep the custom model's own op
                 spec = op_state(entry.layer.sum_op)[0]
-            convert_accumulators(entry.layer,
-                                 make_op(spec, derived_seed(cfg.seed, entry.position, switches)))
+            entry.layer.set_sum_op(make_op(spec, derived_seed(cfg.seed, entry.position,
+                                                              switches)))
         self._check_tap_layers(cfg.taps)
 
     def _check_tap_layers(self, taps):
@@ -411,7 +411,7 @@ class Session(RunMixin, QueryMixin):
         for entry in entries:
             old_op = entry.layer.sum_op
             new_op = make_op(spec, derived_seed(self._config.seed, entry.position, switches))
-            convert_accumulators(entry.layer, new_op)
+            entry.layer.set_sum_op(new_op)        # converts log <-> linear in float64
             for op in (old_op, new_op):
                 reset.add("em" if uses_em_optimizer(op) else "gradient")
             old[entry.key], new[entry.key] = op_label(old_op), op_label(new_op)

@@ -86,8 +86,11 @@ class SumLayerBase(keras.layers.Layer):
         sum_op = _resolve_sum_op(sum_op)
         logspace = sum_op.default_logspace_accumulators()
         if self.built and logspace != self.logspace_accumulators:
-            log_w = self.log_weights()
-            self.accumulators.assign(log_w if logspace else tf.exp(log_w))
+            # In float64: a float32 exp(log_softmax) moves a model's log-likelihood by ~1e-6.
+            acc = tf.cast(tf.convert_to_tensor(self.accumulators), tf.float64)
+            log_w = normalize_log_weights(acc, self.logspace_accumulators)
+            new = log_w if logspace else tf.exp(log_w)
+            self.accumulators.assign(tf.cast(new, self.accumulators.dtype))
         self.sum_op = sum_op
         self.logspace_accumulators = logspace
         self._logspace_arg = None
