@@ -83,7 +83,10 @@ def _per_node(mapping, arg, graph):
 
 
 def _check_options(weights, collapsed, fill, precision, rankdir, names, max_scope_vars):
-    for arg, value in (("weights", weights), ("collapsed", collapsed), ("names", names)):
+    if not isinstance(weights, bool) and weights != "width":
+        raise TypeError(f"Expected `weights` to be a bool or 'width'. "
+                        f"Received: weights={short_repr(weights)}")
+    for arg, value in (("collapsed", collapsed), ("names", names)):
         if not isinstance(value, bool):
             raise TypeError(f"Expected `{arg}` to be a bool. Received: {arg}={short_repr(value)}")
     if fill not in ("auto", "values", "signals", None):
@@ -220,6 +223,10 @@ def _node_view(drawing, weights, names):
             head = _endpoint(drawing, child, index, 1)
             if is_latent:
                 style = attrs(style="dashed", color="gray40")
+            elif weight is not None and weights == "width":
+                # No label text: Graphviz lays out edge labels slowly (~3x on a RAT-SPN).
+                style = attrs(penwidth=round(0.5 + 2.5 * weight, 3),
+                              tooltip=f"w = {drawing.number(weight)}")
             elif weight is not None and weights:
                 style = attrs(label=drawing.number(weight), penwidth=round(0.5 + 2.5 * weight, 3))
             else:
@@ -269,7 +276,9 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         roots: a node or an iterable of nodes.
         values, signals: optional dicts node name (or node) -> float, e.g. log-values and
             backward signals; shown in the label ("v", "s" when both are given) and tooltip.
-        weights: label sum edges with their weight (rounded to `precision`).
+        weights: label sum edges with their weight (rounded to `precision`) and draw them
+            that wide; "width": the width only (the weight is the edge's tooltip), which lays
+            out much faster on large graphs.
         collapsed: draw one box per height level instead of every node.
         fill: which dict colours the nodes: "values", "signals", None, or "auto" (signals when
             given, else values). The scale is sequential (light = low), or diverging blue/red

@@ -6,17 +6,24 @@ when the `dot` program is missing, so the view never fails with ExecutableNotFou
 import ipywidgets as widgets
 
 from spnlab.graph import render_svg, to_dot, topological_order
+from spnlab.graph.sums import BaseSum
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.node_values import node_values
 
 SIGNAL_CHOICES = [("none", None), ("forward value", "forward"), ("signal", "signal"),
                   ("winner / EM counts", "counts")]
-# Above this many nodes the per-node drawing is unreadable (and slow): draw per layer.
+WHOLE = "whole model"
+# Above this many nodes the per-node drawing is unreadable (and slow): draw per layer, and let
+# the user open one region (the sub-SPN below one sum node) instead.
 MAX_NODES = 400
 
 
 class GraphView(SessionView):
-    """Per-node or collapsed drawing of the session's model, redrawn after each step."""
+    """Per-node or collapsed drawing of the session's model, redrawn after each step.
+
+    `focus` draws the sub-SPN below one sum node (a region of a large model); `collapsed`
+    draws one box per level.
+    """
 
     min_step_interval = 0.5
 
@@ -24,25 +31,36 @@ class GraphView(SessionView):
         self.signal = widgets.Dropdown(options=SIGNAL_CHOICES, value="forward",
                                        description="colour by")
         self.collapsed = widgets.Checkbox(value=False, description="one box per layer")
+        self.focus = widgets.Dropdown(options=[WHOLE], value=WHOLE, description="open")
         self.svg = widgets.HTML(layout={"overflow": "auto", "max_height": "640px"})
         self.info = widgets.HTML()
-        super().__init__(session, [widgets.HBox([self.signal, self.collapsed, self.info]),
-                                   self.svg], **kwargs)
-        for control in (self.signal, self.collapsed):
+        super().__init__(session, [widgets.HBox([self.signal, self.focus, self.collapsed,
+                                                 self.info]), self.svg], **kwargs)
+        for control in (self.signal, self.collapsed, self.focus):
             control.observe(lambda _: self.guarded(self.refresh), "value")
         self.guarded(self.refresh)
 
     def dot(self):
         """The DOT text the view draws (also handy to save)."""
         snapshot = self.session.graph(self.signal.value)
-        root = snapshot.graph.root
-        num_nodes = len(topological_order(root))
+        order = topological_order(snapshot.graph.root)
+        sums = {n.name: n for n in reversed(order) if isinstance(n, BaseSum)}
+        self._set_focus_options([WHOLE] + list(sums))
+        root = sums.get(self.focus.value, snapshot.graph.root)
+        num_nodes = len(order) if root is snapshot.graph.root else len(topological_order(root))
         collapsed = self.collapsed.value or num_nodes > MAX_NODES
         names = {layer["name"]: layer["key"] for layer in self.session.layers}
         values = node_values(root, snapshot.layer_values, names) if snapshot.signal else None
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
-        return to_dot(root, values=values or None, collapsed=collapsed)
+        return to_dot(root, values=values or None, collapsed=collapsed, weights="width")
+
+    def _set_focus_options(self, options):
+        if list(self.focus.options) != options:
+            current = self.focus.value if self.focus.value in options else WHOLE
+            with self.focus.hold_trait_notifications():
+                self.focus.options = options
+                self.focus.value = current
 
     def refresh(self):
         self.svg.value = render_svg(self.dot())

@@ -43,6 +43,11 @@ def test_weights_can_be_left_out_and_precision_chosen(pd):
     assert all("label" not in e.attrs for e in plain.edges)
     fine = parse_dot(to_dot(pd.root, precision=4))
     assert {e.attrs.get("label") for e in fine.edges if e.tail == "S"} == {"0.7000", "0.3000"}
+    widths = parse_dot(to_dot(pd.root, weights="width"))
+    root_edges = [e for e in widths.edges if e.tail == "S"]
+    assert all("label" not in e.attrs for e in root_edges)
+    assert sorted((e.attrs["tooltip"], float(e.attrs["penwidth"])) for e in root_edges) == \
+        [("w = 0.30", 0.5 + 2.5 * 0.3), ("w = 0.70", 0.5 + 2.5 * 0.7)]
 
 
 def test_values_and_signals_become_labels_and_fill_colours(pd):
@@ -145,6 +150,7 @@ def test_several_roots_and_rankdir():
     ({"values": [1.0]}, TypeError, "values=[1.0]"),
     ({"signals": {3: 1.0}}, TypeError, "signals"),
     ({"weights": "yes"}, TypeError, "weights='yes'"),
+    ({"weights": 1}, TypeError, "weights=1"),
     ({"collapsed": 1}, TypeError, "collapsed=1"),
     ({"fill": "red"}, ValueError, "fill='red'"),
     ({"precision": -1}, ValueError, "precision=-1"),

@@ -1,4 +1,6 @@
 """The views drive a real session and show what it holds (no browser: widget state only)."""
+import re
+
 import numpy as np
 import pytest
 
@@ -150,4 +152,11 @@ def test_graph_view_colours_nodes_with_their_layer_signal(session):
             checked += 1
     assert checked == forward.shape[0] * forward.shape[1]
     assert f'"{node.name}"' in view.dot()
+    # open one region: the drawing is the sub-SPN below the chosen sum node
+    region = next(n for n in topological_order(snapshot.graph.root)
+                  if getattr(n, "origin", None) and n.origin[0] == s1)
+    view.focus.value = region.name
+    below = {n.name for n in topological_order(region)}
+    drawn = set(re.findall(r'^  "([^"]+)" \[', view.dot(), flags=re.M))
+    assert drawn == below and "<svg" in view.svg.value
     view.close()
