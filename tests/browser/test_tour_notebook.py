@@ -69,6 +69,10 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot').length > 0",
         timeout=60_000)
+    # The Graph tab (shown first) holds the model drawn as SVG, one group per node.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .widget-html svg g.node')]"
+        ".length > 20", timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "01_opened.png"), full_page=True)
 
     # Step: the counter and the curve follow.
@@ -88,6 +92,7 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     page.wait_for_timeout(1000)
     played = _status_step(workbench)
     assert played > start + 2
+    print(f"Play: {played - start - 1} steps in about 4 s with the Graph tab visible")
     page.wait_for_timeout(1500)
     assert _status_step(workbench) == played
     page.screenshot(path=str(ARTIFACTS / "02_after_play.png"), full_page=True)
