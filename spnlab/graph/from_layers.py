@@ -21,10 +21,24 @@ product). Each layer turns into nodes:
     LogDropout              skipped: the identity at inference, and the graph is the
                             inference-time distribution
 
+Spatial (DGC-SPN) models apply the leaf to images `[B, H, W, C]` directly; the same nested
+lists then hold `entries[row][col][channel]` (a spatial tensor is a region tensor with rows as
+scopes and columns as decomps, which is also why DenseSum works on either):
+
+    leaf on [B, H, W, 1]    as above with one variable per pixel, `x<h * W + w>` (row-major,
+                            the model's data flattened); only C == 1 (one value per pixel)
+    Local2DSum(M)           one ParallelSums(M) per position (as DenseSum)
+    Conv2DSum(M)            one ParallelSums(M) per position, all using one shared Weights node
+                            `<layer>_weights` with M sets (shared weights stay shared)
+    Conv2DProduct           one Product per (row, col, channel) over the input nodes of its
+                            kernel window (the cells `conv_log_product` adds, channel
+                            `channel_indices[i, j, o]` or o when depthwise); padded cells are
+                            left out (log 1), a window of only padding stays padding
+    SpatialToRegions        re-indexing to one region `[1][1][H * W * C]`, row-major (no nodes)
+
 NormalizeStandardScore (the layer model's value would be a density of the normalised data, not
-of x), spatial and convolutional layers, Cauchy and Laplace leaves are refused with a
-TypeError naming the layer. Every created node is named after its layer and region,
-`dense_sum[s,d]`; in the collapsed DOT view each layer that creates nodes is one level box.
+of x), Cauchy and Laplace leaves are refused with a TypeError naming the layer. Every created node is named after its layer and region,
+`dense_sum[s,d]` (spatial: `conv2d_product[r,c,o]`, `local2d_sum[r,c]`); in the collapsed DOT view each layer that creates nodes is one level box.
 """
 import itertools
 from typing import NamedTuple
@@ -36,11 +50,15 @@ from spnlab.core.layers.location_scale import NormalLeaf as NormalLayer
 from spnlab.core.layers.misc import LogDropout, NormalizeStandardScore
 from spnlab.core.layers.products import DenseProduct, ReduceProduct, Undecompose
 from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes
+from spnlab.core.layers.spatial import SpatialToRegions
+from spnlab.core.layers.spatial_products import Conv2DProduct
+from spnlab.core.layers.spatial_sums import Conv2DSum, Local2DSum
 from spnlab.core.layers.sum_layers import DenseSum, RootSum
 from spnlab.graph.leaves import IndicatorLeaf, NormalLeaf
 from spnlab.graph.products import Product
 from spnlab.graph.sums import ParallelSums, Sum
 from spnlab.graph.variables import Variable
+from spnlab.graph.weights import Weights
 
 
 class LayerGraph(NamedTuple):
@@ -48,7 +66,8 @@ class LayerGraph(NamedTuple):
 
     Sum and product nodes carry `origin = (layer name, scope, decomp[, node])`: where in the
     layer's output `[B, S, D, N]` they come from (a ParallelSums node holds all N sums of its
-    (scope, decomp)), so per-layer signals can colour the drawing.
+    (scope, decomp)), so per-layer signals can colour the drawing. Nodes of spatial layers carry
+    `origin = (layer name, row, col[, channel])` alike (output `[B, H, W, C]`).
     """
 
     root: object
@@ -64,9 +83,10 @@ def _weights(log_w):
 class _Expansion:
     """The region tensor as nested lists `entries[s][d][n]` of `(node, output)` or None."""
 
-    def __init__(self, num_vars):
+    def __init__(self, num_vars, image_shape=None):
         self.entries = None
         self.num_vars = num_vars
+        self.image_shape = image_shape                                    # (H, W) or None
         self.variables = None
 
     # -- leaves --------------------------------------------------------------------------
@@ -75,29 +95,36 @@ class _Expansion:
                         for s in range(self.num_vars)]
 
     def _leaf_shape(self, layer):
+        if self.entries is None and self.image_shape is not None:
+            return self.image_shape                                       # rows, cols
         if self.entries is None or any(e != [("x", s)] for s, row in enumerate(self.entries)
                                        for e in row):
             raise ValueError(f"Expected the leaf layer {layer.name!r} directly after "
                              "FlatToRegions. Received another layer before it.")
         return len(self.entries), len(self.entries[0])
 
+    def _variable(self, s, d):
+        """The variable index of region entry (s, d), or of pixel (row s, col d)."""
+        return s if self.image_shape is None else s * self.image_shape[1] + d
+
     def indicator_leaf(self, layer):
         scopes, decomps = self._leaf_shape(layer)
         k = layer.num_components
-        self.variables = tuple(Variable(f"x{v}", num_vals=k) for v in range(scopes))
+        self.variables = tuple(Variable(f"x{v}", num_vals=k) for v in range(self.num_vars))
         leaf = IndicatorLeaf(variables=self.variables, name=layer.name)
-        self.entries = [[[(leaf, s * k + j) for j in range(k)] for _ in range(decomps)]
-                        for s in range(scopes)]
+        self.entries = [[[(leaf, self._variable(s, d) * k + j) for j in range(k)]
+                         for d in range(decomps)] for s in range(scopes)]
 
     def categorical_leaf(self, layer):
         scopes, decomps = self._leaf_shape(layer)
         c = layer.num_categories
-        self.variables = tuple(Variable(f"x{v}", num_vals=c) for v in range(scopes))
+        self.variables = tuple(Variable(f"x{v}", num_vals=c) for v in range(self.num_vars))
         leaf = IndicatorLeaf(variables=self.variables, name=f"{layer.name}_indicators")
         log_p = layer.log_probs().numpy()[0, :, :, :, 0, :]              # [S, D, K, C]
         self.entries = [[None] * decomps for _ in range(scopes)]
         for s, d in itertools.product(range(scopes), range(decomps)):
-            sums = ParallelSums((leaf, range(s * c, (s + 1) * c)), num_sums=layer.num_components,
+            v = self._variable(s, d)
+            sums = ParallelSums((leaf, range(v * c, (v + 1) * c)), num_sums=layer.num_components,
                                 weights=_weights(log_p[s, d].T), name=f"{layer.name}[{s},{d}]")
             self.entries[s][d] = [(sums, j) for j in range(layer.num_components)]
 
@@ -109,7 +136,13 @@ class _Expansion:
             raise ValueError(f"Expected univariate leaves (var_dims 1) in {layer.name!r}. "
                              f"Received: var_dims={loc.shape[-1]}")
         loc, scale = loc[0, ..., 0], scale[0, ..., 0]                     # [S, D, K]
-        self.variables = tuple(Variable(f"x{v}") for v in range(scopes))
+        self.variables = tuple(Variable(f"x{v}") for v in range(self.num_vars))
+        if self.image_shape is not None:                                  # one leaf, all pixels
+            leaf = NormalLeaf(self.num_vars, k, loc=loc.reshape(-1, k), scale=scale.reshape(-1, k),
+                              variables=self.variables, name=layer.name)
+            self.entries = [[[(leaf, self._variable(s, d) * k + j) for j in range(k)]
+                             for d in range(decomps)] for s in range(scopes)]
+            return
         self.entries = [[None] * decomps for _ in range(scopes)]
         for d in range(decomps):                                          # loc, scale [S, D, K]
             leaf = NormalLeaf(scopes, k, loc=loc[:, d], scale=scale[:, d],
@@ -118,14 +151,36 @@ class _Expansion:
                 self.entries[s][d] = [(leaf, s * k + j) for j in range(k)]
 
     # -- sums and products -----------------------------------------------------------------
+    def _spatial(self, layer):
+        if self.entries is None or self.entries and self.entries[0] and \
+                self.entries[0][0] == [("x", 0)]:
+            raise ValueError(f"Expected a leaf layer before {layer.name!r}. "
+                             "Received none (apply a leaf to the image data first)")
+        return len(self.entries), len(self.entries[0]), len(self.entries[0][0])
+
     def dense_sum(self, layer):
+        """DenseSum and Local2DSum (`[S, D, N, M]` = `[H, W, C, M]` weights per entry)."""
+        self._spatial(layer)
         log_w = layer.log_weights().numpy()                               # [S, D, N, M]
+        self._sums(layer, lambda s, d: _weights(log_w[s, d]))
+
+    def conv2d_sum(self, layer):
+        """One `Weights` node with M sets, shared by the sums of every position."""
+        self._spatial(layer)
+        log_w = layer.log_weights().numpy()                               # [1, 1, C, M]
+        shared = Weights(_weights(log_w[0, 0]), name=f"{layer.name}_weights")
+        self._sums(layer, lambda s, d: shared)
+
+    def _sums(self, layer, weights):
         for s, row in enumerate(self.entries):
             for d, children in enumerate(row):
                 if all(c is None for c in children):
                     continue                                              # padding stays 1
+                if any(c is None for c in children):
+                    raise ValueError(f"Expected all or none of the inputs of {layer.name!r} at "
+                                     f"({s}, {d}) to be padding. Received a mix")
                 sums = ParallelSums(*children, num_sums=layer.num_sums,
-                                    weights=_weights(log_w[s, d]), name=f"{layer.name}[{s},{d}]")
+                                    weights=weights(s, d), name=f"{layer.name}[{s},{d}]")
                 sums.origin = (layer.name, s, d)
                 row[d] = [(sums, j) for j in range(layer.num_sums)]
 
@@ -181,6 +236,36 @@ class _Expansion:
             out.append(row)
         self.entries = out
 
+    def conv2d_product(self, layer):
+        """The cells `conv_log_product` adds: output (r, c, o) multiplies input
+        `(r * sh + i * dh - top, c * sw + j * dw - left, k[i, j, o])` over the kernel cells."""
+        rows, cols, chans = self._spatial(layer)
+        top, _, left, _ = layer.pad_sizes(rows, cols)
+        _, out_rows, out_cols, out_chans = layer.compute_output_shape((None, rows, cols, chans))
+        (kh, kw), (sh, sw), (dh, dw) = layer.kernel_size, layer.strides, layer.dilations
+        channels = None if layer.depthwise else np.asarray(layer.channel_indices.numpy())
+        cache, out = {}, []
+        for r in range(out_rows):
+            row = []
+            for c in range(out_cols):
+                nodes = []
+                for o in range(out_chans):
+                    factors = []
+                    for i, j in itertools.product(range(kh), range(kw)):
+                        h, w = r * sh + i * dh - top, c * sw + j * dw - left
+                        if 0 <= h < rows and 0 <= w < cols:               # else padding: log 1
+                            ch = o if channels is None else int(channels[i, j, o])
+                            factors.append(self.entries[h][w][ch])
+                    nodes.append(self._product(factors, cache, f"{layer.name}[{r},{c},{o}]",
+                                               (layer.name, r, c, o)))
+                row.append(nodes)
+            out.append(row)
+        self.entries = out
+
+    def spatial_to_regions(self, layer):
+        self._spatial(layer)
+        self.entries = [[[c for row in self.entries for cell in row for c in cell]]]
+
     def permute_and_pad(self, layer):
         perms = np.asarray(layer.permutations.numpy())                    # [D, S']
         decomps = len(self.entries[0])
@@ -201,16 +286,26 @@ _STEPS = [
     (CategoricalLeaf, "categorical_leaf"), (NormalLayer, "normal_leaf"),
     (RootSum, "root_sum"), (DenseSum, "dense_sum"), (DenseProduct, "dense_product"),
     (ReduceProduct, "reduce_product"), (PermuteAndPadScopes, "permute_and_pad"),
-    (Undecompose, "undecompose"),
+    (Undecompose, "undecompose"), (Local2DSum, "dense_sum"), (Conv2DSum, "conv2d_sum"),
+    (Conv2DProduct, "conv2d_product"), (SpatialToRegions, "spatial_to_regions"),
 ]
 
 
-def _num_vars(model):
+def _input_shape(model):
+    """`(num_vars, image_shape)`: image_shape `(H, W)` for image data `[B, H, W, 1]`, else None."""
     try:
-        return int(model.inputs[0].shape[1])
+        shape = tuple(model.inputs[0].shape)
+        num_vars = int(shape[1])
     except (AttributeError, IndexError, TypeError, ValueError):
         raise ValueError("Expected a built layer model with a known number of variables (call "
                          f"it on data or give it a keras.Input). Received: {model!r}") from None
+    if len(shape) != 4:
+        return num_vars, None
+    if any(d is None for d in shape[1:]) or shape[3] != 1:
+        raise ValueError("Expected image data [B, H, W, 1] with known H and W (one value per "
+                         f"pixel; several channels per pixel are not supported). "
+                         f"Received: input shape {shape}")
+    return int(shape[1]) * int(shape[2]), (int(shape[1]), int(shape[2]))
 
 
 def from_layer_model(model):
@@ -218,13 +313,14 @@ def from_layer_model(model):
     with `inputs`), with the layers' current weights copied.
 
     Returns:
-        `LayerGraph(root, variables)`: `variables[v]` is column v of the layer model's data,
-        so `log_value(root, x)` equals the layer model's log-likelihood of `x`.
+        `LayerGraph(root, variables)`: `variables[v]` is column v of the layer model's data
+        (of image data `[B, H, W, 1]` flattened row-major, `x.reshape(B, -1)`), so
+        `log_value(root, x, variables=variables)` equals the layer model's log-likelihood.
     """
     layers = list(getattr(model, "layers", ()))
     if not layers:
         raise ValueError(f"Expected a layer model with layers. Received: model={model!r}")
-    expansion = _Expansion(_num_vars(model))
+    expansion = _Expansion(*_input_shape(model))
     for layer in layers:
         if isinstance(layer, LogDropout):
             continue
@@ -245,6 +341,7 @@ def from_layer_model(model):
                             f"(layer {layer.name!r}); supported: FlatToRegions, IndicatorLeaf, "
                             "CategoricalLeaf, BernoulliLeaf, NormalLeaf, DenseSum, DenseProduct, "
                             "ReduceProduct, PermuteAndPadScopes(Random), Undecompose, RootSum, "
+                            "Local2DSum, Conv2DSum, Conv2DProduct, SpatialToRegions, "
                             "LogDropout (skipped)")
     entries = [c for row in expansion.entries or [] for e in row for c in e]
     if len(entries) != 1 or entries[0] is None or entries[0][0] == "x":
