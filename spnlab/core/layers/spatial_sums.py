@@ -15,7 +15,7 @@ import keras
 import tensorflow as tf
 
 from spnlab.core.layers.spatial import check_spatial_shape
-from spnlab.core.layers.sum_layers import SumLayerBase
+from spnlab.core.layers.sum_layers import SumLayerBase, check_num_sums
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
@@ -32,10 +32,7 @@ class _SpatialSum(SumLayerBase):
         super().__init__(logspace_accumulators, accumulator_initializer, sum_op,
                          accumulator_regularizer, logspace_accumulator_constraint,
                          linear_accumulator_constraint, **kwargs)
-        if isinstance(num_sums, bool) or not isinstance(num_sums, int) or num_sums < 1:
-            raise ValueError("Expected `num_sums` to be a positive int. "
-                             f"Received: num_sums={num_sums!r}")
-        self.num_sums = num_sums
+        self.num_sums = check_num_sums(num_sums)
 
     def build(self, input_shape):
         check_spatial_shape(self, input_shape, self._known_axes)

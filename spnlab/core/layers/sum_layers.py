@@ -21,6 +21,13 @@ def _resolve_sum_op(sum_op):
     return sum_op
 
 
+def check_num_sums(num_sums):
+    """`num_sums` if it is a positive int, else a ValueError naming it."""
+    if isinstance(num_sums, bool) or not isinstance(num_sums, int) or num_sums < 1:
+        raise ValueError(f"Expected `num_sums` to be a positive int. Received: num_sums={num_sums!r}")
+    return num_sums
+
+
 class SumLayerBase(keras.layers.Layer):
     """Accumulator bookkeeping shared by the sum layers.
 
@@ -136,9 +143,7 @@ class DenseSum(SumLayerBase):
         super().__init__(logspace_accumulators, accumulator_initializer, sum_op,
                          accumulator_regularizer, logspace_accumulator_constraint,
                          linear_accumulator_constraint, **kwargs)
-        if isinstance(num_sums, bool) or not isinstance(num_sums, int) or num_sums < 1:
-            raise ValueError(f"Expected `num_sums` to be a positive int. Received: num_sums={num_sums!r}")
-        self.num_sums = num_sums
+        self.num_sums = check_num_sums(num_sums)
 
     def build(self, input_shape):
         check_region_shape(self, input_shape)
