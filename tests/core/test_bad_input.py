@@ -164,6 +164,19 @@ def test_non_integer_allowed_where_unobserved(model, data):
                                   spnk.marginal(model, filled, mask))
 
 
+@pytest.mark.parametrize("marker", [-1, 7])
+def test_any_integer_marker_allowed_where_unobserved(model, data, marker):
+    x = data.copy()
+    x[2, 1] = marker
+    mask = _all_observed(x)
+    mask[2, 1] = False
+    filled = data.copy()
+    filled[2, 1] = 0
+    np.testing.assert_array_equal(spnk.marginal(model, x, mask), spnk.marginal(model, filled, mask))
+    completed = spnk.mpe(model, x, mask)
+    assert completed[2, 1] in (0, 1)
+
+
 def test_integer_valued_float_data_is_accepted(model, data):
     np.testing.assert_allclose(spnk.log_likelihood(model, data.astype("float64")),
                                spnk.log_likelihood(model, data), rtol=1e-6)

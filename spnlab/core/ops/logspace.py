@@ -17,9 +17,23 @@ def safe_max(x, axis, keepdims=True):
 
 
 def logsumexp(x, axis, keepdims=False):
-    """`log(sum(exp(x)))` over `axis`, max-shifted, `-inf` for all-`-inf` rows."""
-    m = safe_max(x, axis, keepdims=True)
-    out = tf.math.log(tf.reduce_sum(tf.exp(x - m), axis=axis, keepdims=True)) + m
+    """`log(sum(exp(x)))` over `axis`, max-shifted, `-inf` for all-`-inf` rows.
+
+    The gradient is `softmax(x)`, and 0 (not `inf * 0 = NaN`) for an all-`-inf` row, so a
+    sample of probability 0 in a batch leaves the other samples' gradients intact.
+    """
+    @tf.custom_gradient
+    def _logsumexp(x):
+        m = safe_max(x, axis=axis)
+        e = tf.exp(x - m)
+        total = tf.reduce_sum(e, axis=axis, keepdims=True)
+
+        def grad(dy):
+            return dy * tf.math.divide_no_nan(e, total)
+
+        return tf.math.log(total) + m, grad
+
+    out = _logsumexp(x)
     return out if keepdims else tf.squeeze(out, axis=axis)
 
 

@@ -236,6 +236,12 @@ def check_data(model, x, evidence_mask=None, arg_name="x", mask_name="evidence_m
                 idx = tuple(int(i) for i in np.argwhere(frac)[0])
                 raise ValueError(f"Expected integer values in `{arg_name}` ({type(leaf).__name__} "
                                  f"data). Received: {arg_name}{list(idx)}={x[idx]}")
+    if mask is not None:
+        # Unobserved entries may hold anything (e.g. a -1 "missing" marker); the leaves check
+        # every value they are given, so they get 0 there.
+        observed = np.broadcast_to(mask.reshape(mask.shape + (1,) * (x.ndim - mask.ndim)),
+                                   x.shape)
+        x = np.where(observed, x, np.zeros((), x.dtype))
     return tf.convert_to_tensor(x), None if mask is None else tf.convert_to_tensor(mask)
 
 
