@@ -5,6 +5,7 @@ data (`Session.rebuild`), live ones apply between steps (`Session.update_config`
 switched with `Session.set_sum_op`, which keeps `sum_op` / `layer_sum_ops` up to date.
 """
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Optional, Union
 
@@ -31,7 +32,7 @@ def _check_int(name, value, minimum):
 def _check_number(name, value, low, high, low_open=False):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise TypeError(f"Expected `{name}` to be a number. Received: {name}={value!r}")
-    if (value <= low if low_open else value < low) or value > high:
+    if not math.isfinite(value) or (value <= low if low_open else value < low) or value > high:
         bracket = "(" if low_open else "["
         raise ValueError(f"Expected `{name}` in {bracket}{low}, {high}]. "
                          f"Received: {name}={value!r}")

@@ -312,6 +312,11 @@ class Session(RunMixin, QueryMixin):
         if np.isnan(train_ll):
             raise FloatingPointError(f"The training log-likelihood of step {number} is NaN; the "
                                      "step was undone. Check the data and learning rates.")
+        bad = [v.name for v in self.model.trainable_variables
+               if not np.isfinite(np.asarray(v.numpy())).all()]
+        if bad:
+            raise FloatingPointError(f"Step {number} made {bad} non-finite; the step was undone. "
+                                     "Check the learning rates.")
         test_ll = None
         if cfg.test_every and number % cfg.test_every == 0 and len(self.data.test):
             test_ll = float(np.mean(self._evaluator(self.data.test)))

@@ -108,3 +108,32 @@ def test_nan_log_likelihood_is_a_clear_error_and_the_step_is_undone():
         s.step()
     assert_same_state(observable_state(s), poisoned)
     assert poisoned[2:] == before[2:]
+
+
+def test_a_step_that_makes_weights_non_finite_is_undone():
+    import numpy as np
+    from spnlab.lab import Session
+    session = Session("classroom", seed=3)
+    session.step()
+    before = [w.copy() for w in session.model.get_weights()]
+    real = session._compiled_step
+
+    class Poisoned:                     # the real step, then an overflow in one weight
+        def __init__(self, inner):
+            self._inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self._inner, name)
+
+        def __call__(self, x):
+            out = self._inner(x)
+            variable = session.model.trainable_variables[0]
+            variable.assign(np.full(variable.shape, np.inf, "float32"))
+            return out
+
+    session._compiled_step = lambda: Poisoned(real())
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        session.step()
+    assert session.step_count == 1
+    for got, want in zip(session.model.get_weights(), before):
+        np.testing.assert_array_equal(got, want)

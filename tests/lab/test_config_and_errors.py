@@ -86,3 +86,11 @@ def test_bad_data_is_a_clear_error():
         Session(structure="custom")
     with pytest.raises(TypeError, match="config=3"):
         Session(3)
+
+
+@pytest.mark.parametrize("name", ["em_learning_rate", "gradient_learning_rate", "init_alpha"])
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_non_finite_numbers_are_refused(name, value):
+    from spnlab.lab.config import SessionConfig
+    with pytest.raises(ValueError, match=name):
+        SessionConfig(**{name: value})
