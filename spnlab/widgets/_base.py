@@ -4,6 +4,7 @@ A view never trains or infers by itself: it calls the session and redraws when t
 tells it something happened. An exception in a view's callback is shown in the view (a red
 line), never raised into the kernel's comm handler, where it would be lost.
 """
+import asyncio
 import html
 import time
 import traceback
@@ -45,8 +46,25 @@ class SessionView(widgets.VBox):
         if (isinstance(payload, StepRecord) and playing and
                 time.monotonic() - self._last_redraw < self.min_step_interval):
             self._dirty = True
+            self._redraw_later()
             return
         self._redraw()
+
+    def _redraw_later(self):
+        """Make sure a throttled view catches up after the last step of a run."""
+        if getattr(self, "_timer", None) is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:            # no event loop (plain Python): the next event redraws
+            return
+
+        def fire():
+            self._timer = None
+            if self._dirty and self.active:
+                self._redraw()
+
+        self._timer = loop.call_later(self.min_step_interval, fire)
 
     def _redraw(self):
         self._dirty = False

@@ -18,18 +18,18 @@ class MarginalsView(SessionView):
     min_step_interval = 0.5
 
     def __init__(self, session, row=0, **kwargs):
-        self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(session.data.test) - 1),
-                                          description="test row")
+        self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(_rows(session)) - 1),
+                                          description="row")
         self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
                                           if session.data.image_shape else "none",
                                           description="hidden")
         self.evidence = self._mask(session)
-        self.figure = figure_widget(self._figure(session))
+        self.figure = figure_widget({"data": [], "layout": {"height": 320}})
         super().__init__(session, [widgets.HBox([self.row, self.mask_kind]), self.figure],
                          **kwargs)
         for control in (self.row, self.mask_kind):
             control.observe(lambda _: self.guarded(self._on_mask), "value")
-        self._connect_clicks()
+        self.guarded(self.refresh)
 
     def _mask(self, session):
         kind = self.mask_kind.value
@@ -38,7 +38,7 @@ class MarginalsView(SessionView):
         return session.evidence_mask(kind)[0]
 
     def _figure(self, session):
-        x = session.data.test[self.row.value]
+        x = _rows(session)[self.row.value]
         p = session.marginals(x, self.evidence)                          # [V, C]
         return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
 
@@ -75,14 +75,15 @@ class CompletionsView(SessionView):
                                           description="hidden")
         self.methods = widgets.SelectMultiple(options=list(COMPLETION_METHODS),
                                               value=tuple(methods), description="methods")
-        self.figure = figure_widget(self._figure(session))
+        self.figure = figure_widget({"data": [], "layout": {"height": 300}})
         super().__init__(session, [widgets.HBox([self.mask_kind, self.methods]), self.figure],
                          **kwargs)
         for control in (self.mask_kind, self.methods):
             control.observe(lambda _: self.guarded(self.refresh), "value")
+        self.guarded(self.refresh)
 
     def _figure(self, session):
-        x = session.data.test[:self.num_rows]
+        x = _rows(session)[:self.num_rows]
         kind = self.mask_kind.value
         if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
             kind = "random"
@@ -98,3 +99,8 @@ class CompletionsView(SessionView):
 
     def refresh(self):
         redraw(self.figure, self._figure(self.session))
+
+
+def _rows(session):
+    """The rows the views query: the test rows, or the training rows when there are none."""
+    return session.data.test if len(session.data.test) else session.data.train

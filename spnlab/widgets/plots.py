@@ -17,6 +17,8 @@ SIGNALS = [
 class LikelihoodView(SessionView):
     """Train and test log-likelihood over steps (or time), sum-op switches marked."""
 
+    min_step_interval = 0.1
+
     def __init__(self, session, **kwargs):
         self.session = session
         self.axis = widgets.ToggleButtons(options=[("step", "step"), ("time", "wall_time")],
@@ -86,6 +88,9 @@ class SignalsView(SessionView):
         return figures.counts_figure(per_sum[:64], f"Child selections, {self.layer.value}")
 
     def refresh(self):
+        keys = self._sum_keys(self.session)
+        if list(self.layer.options) != keys:          # a rebuild changed the layers
+            self.layer.options = keys
         redraw(self.series, self._series_figure(self.session))
         redraw(self.histogram, self._histogram_figure(self.session))
         redraw(self.counts, self._counts_figure(self.session))

@@ -26,9 +26,8 @@ class TrainerView(SessionView):
         ops = session.sum_ops
         self.all_ops = widgets.Dropdown(options=OP_CHOICES + ["mixed"], description="sum op",
                                         value=_common(ops))
-        self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=_name(op),
-                                                description=key, layout={"width": "240px"})
-                          for key, op in ops.items()}
+        self.layer_box = widgets.HBox(layout={"flex_flow": "row wrap"})
+        self.layer_ops = {}
         cfg = session.config
         self.em_lr = widgets.BoundedFloatText(cfg.em_learning_rate, min=1e-4, max=1.0, step=0.01,
                                               description="EM lr")
@@ -36,8 +35,7 @@ class TrainerView(SessionView):
                                                 step=0.01, description="grad lr")
         self.batch_size = widgets.BoundedIntText(cfg.batch_size, min=1, max=100000,
                                                  description="batch")
-        per_layer = widgets.Accordion([widgets.HBox(list(self.layer_ops.values()),
-                                                    layout={"flex_flow": "row wrap"})])
+        per_layer = widgets.Accordion([self.layer_box])
         per_layer.set_title(0, "per layer")
         super().__init__(session, [
             widgets.HBox([self.play, self.step_button, self.reset_button, self.status]),
@@ -49,8 +47,7 @@ class TrainerView(SessionView):
         self.step_button.on_click(lambda _: self.guarded(self.session.step))
         self.reset_button.on_click(lambda _: self.guarded(self._on_reset))
         self.all_ops.observe(lambda c: self.guarded(self._on_op, "all", c["new"]), "value")
-        for key, dropdown in self.layer_ops.items():
-            dropdown.observe(lambda c, key=key: self.guarded(self._on_op, key, c["new"]), "value")
+        self._build_layer_ops(ops)
         for name, control in (("em_learning_rate", self.em_lr),
                               ("gradient_learning_rate", self.grad_lr),
                               ("batch_size", self.batch_size)):
@@ -89,6 +86,15 @@ class TrainerView(SessionView):
         if not self._syncing:
             self.session.update_config(**{name: value})
 
+    def _build_layer_ops(self, ops):
+        """One dropdown per sum layer (again after a rebuild changed the layers)."""
+        self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=_name(op),
+                                                description=key, layout={"width": "240px"})
+                          for key, op in ops.items()}
+        for key, dropdown in self.layer_ops.items():
+            dropdown.observe(lambda c, key=key: self.guarded(self._on_op, key, c["new"]), "value")
+        self.layer_box.children = list(self.layer_ops.values())
+
     # -- session -> controls -------------------------------------------------------------------
     def refresh(self):
         s = self.session
@@ -103,6 +109,8 @@ class TrainerView(SessionView):
         self._syncing = True
         try:
             ops = s.sum_ops
+            if set(ops) != set(self.layer_ops):
+                self._build_layer_ops(ops)
             self.all_ops.value = _common(ops)
             for key, op in ops.items():
                 if key in self.layer_ops:

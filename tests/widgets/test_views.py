@@ -160,3 +160,34 @@ def test_graph_view_colours_nodes_with_their_layer_signal(session):
     drawn = set(re.findall(r'^  "([^"]+)" \[', view.dot(), flags=re.M))
     assert drawn == below and "<svg" in view.svg.value
     view.close()
+
+
+def test_per_layer_controls_follow_a_rebuild_that_changes_the_layers():
+    wb = Workbench("classroom", seed=2)
+    keys_before = set(wb.session.sum_ops)
+    wb.builder.fields["depth"].value = wb.session.config.depth + 1
+    wb.builder.build.click()
+    keys_after = set(wb.session.sum_ops)
+    assert keys_after != keys_before
+    assert set(wb.trainer.layer_ops) == keys_after
+    wb.tabs.selected_index = 1                               # Signals catches up when shown
+    assert set(wb.signals.layer.options) == {l["key"] for l in wb.session.layers
+                                             if l["kind"] == "sum"}
+    new_key = sorted(keys_after - keys_before)[0]
+    wb.trainer.layer_ops[new_key].value = "hard_em"          # the new layer's control works
+    assert wb.session.sum_ops[new_key] == "hard_em" and wb.trainer.error.value == ""
+    wb.close()
+
+
+def test_workbench_without_test_rows_builds_and_queries_the_training_rows():
+    wb = Workbench("classroom", seed=0, test_fraction=0.0)
+    views = (wb.builder, wb.trainer, wb.likelihood, wb.graph, wb.signals, wb.marginals,
+             wb.completions, wb.compare)
+    wb.marginals.set_active(True)
+    wb.completions.set_active(True)
+    assert [v.error.value for v in views] == [""] * len(views)
+    x = wb.session.data.train[0]
+    expected = wb.session.marginals(x, wb.marginals.evidence)[:, 1]
+    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0].z)[::-1].ravel(), expected,
+                               rtol=1e-6)
+    wb.close()
