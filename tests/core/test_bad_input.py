@@ -467,3 +467,11 @@ def test_leaf_rank_two_or_three_input(leaf, shape):
 def test_leaf_rank_two_input_in_a_model():
     with pytest.raises(ValueError, match=re.escape("Received: input_shape=(None, 6)")):
         spnk.SequentialSumProductNetwork([keras.Input((6,)), L.NormalLeaf(2)])
+
+
+def test_conditional_checks_the_query_mask_like_the_evidence_mask(model, data):
+    evidence = _all_observed(data)
+    with pytest.raises(TypeError, match="query_mask"):
+        spnk.conditional(model, data, np.ones(data.shape, "int32"), evidence)
+    with pytest.raises(ValueError, match=re.escape("query_mask.shape=(4, 3)")):
+        spnk.conditional(model, data, np.ones((4, 3), bool), evidence)

@@ -125,7 +125,11 @@ class CategoricalLeaf(BaseLeaf):
 
     def _log_probs_from(self, params):
         if self.use_accumulators:
-            return tf.math.log(params) - tf.math.log(tf.reduce_sum(params, -1, keepdims=True))
+            # A component no sample chose (all counts 0, e.g. hard EM with lr = 1) is uniform.
+            total = tf.reduce_sum(params, -1, keepdims=True)
+            uniform = tf.fill(tf.shape(params), tf.constant(1.0 / self.num_categories,
+                                                            params.dtype))
+            return tf.math.log(tf.where(total > 0, tf.math.divide_no_nan(params, total), uniform))
         return tf.nn.log_softmax(params, axis=-1)
 
     def call(self, x, evidence_mask=None, marginalize="sum"):

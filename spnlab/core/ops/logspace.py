@@ -81,7 +81,8 @@ def normalize_log_weights(accumulators, logspace, axis=-2):
     if logspace:
         return tf.nn.log_softmax(accumulators, axis=axis)
     total = tf.reduce_sum(accumulators, axis=axis, keepdims=True)
-    return tf.math.log(accumulators) - tf.math.log(total)
+    # An all-zero column is a sum of probability 0 (-inf), as in `normalize_weights`, not NaN.
+    return tf.math.log(tf.math.divide_no_nan(accumulators, total))
 
 
 def normalize_weights(accumulators, logspace, axis=-2):

@@ -38,12 +38,11 @@ def marginal(model, x, evidence_mask):
 def conditional(model, x, query_mask, evidence_mask):
     """`log p(x_Q | x_E)` = log p(x_Q, x_E) - log p(x_E) per sample, `[B]` (numpy).
 
-    For a spatial model each mask may take any of the per-pixel forms (both are checked and
-    named in errors before they are combined)."""
-    if is_spatial(model):
-        checked, _ = check_data(model, x)
-        query_mask = check_mask(model, checked.numpy(), query_mask, "query_mask")
-        evidence_mask = check_mask(model, checked.numpy(), evidence_mask)
+    Both masks are checked (and named in errors) before they are combined; for a spatial model
+    each may take any of the per-pixel forms."""
+    checked, _ = check_data(model, x)
+    query_mask = check_mask(model, checked.numpy(), query_mask, "query_mask")
+    evidence_mask = check_mask(model, checked.numpy(), evidence_mask)
     joint_mask = np.logical_or(np.asarray(query_mask, bool), np.asarray(evidence_mask, bool))
     return marginal(model, x, joint_mask) - marginal(model, x, evidence_mask)
 
