@@ -4,7 +4,6 @@ import pytest
 import tensorflow as tf
 
 import spnlab.core as spnk
-from spnlab.core.ops.logspace import logmatmul
 
 B, S, D, I, O = 5, 2, 3, 4, 3
 
@@ -169,11 +168,3 @@ def test_minus_infinity_gives_minus_infinity_and_no_nan(op):
     assert not np.any(np.isnan(dx)) and not np.any(np.isnan(dacc))
     if isinstance(op, (spnk.SumOpGradBackprop, spnk.SumOpEMBackprop)):
         assert np.all(dx[0] == 0) and np.all(dx[1, :, :, :2] == 0)
-
-
-def test_logmatmul_matches_naive_formula():
-    x, acc = random_case(15)
-    log_w = np_log_weights(acc, False)
-    expected = np.log(np.einsum("bsdi,sdio->bsdo", np.exp(x), np.exp(log_w)))
-    np.testing.assert_allclose(logmatmul(tf.constant(x), tf.constant(log_w)).numpy(), expected,
-                               rtol=1e-12)

@@ -37,35 +37,6 @@ def logsumexp(x, axis, keepdims=False):
     return out if keepdims else tf.squeeze(out, axis=axis)
 
 
-def logmatmul_parts(x, log_w):
-    """Log-space matrix product of a region tensor with per-region weight matrices.
-
-    Args:
-        x: child log-values, `[batch, scopes, decomps, num_in]`.
-        log_w: normalised log-weights, `[scopes, decomps, num_in, num_out]`.
-
-    Returns:
-        `(shift, e, w, prod, y)`: the per-row shift `m` `[B, S, D, 1]`, the shifted children
-        `e = exp(x - m)` `[B, S, D, I]`, the weights `w = exp(log_w)`, the linear product
-        `prod = e @ w` `[B, S, D, O]`, and
-        `y[b,s,d,j] = log sum_i exp(x[b,s,d,i] + log_w[s,d,i,j]) = log(prod) + m`.
-        The intermediates are returned so a backward pass need not recompute them.
-
-    One matmul per layer: the shift is per (batch, scope, decomp) row, so the exponentiated
-    children lie in [0, 1] and so do the weights.
-    """
-    m = safe_max(x, axis=-1)                                     # [B, S, D, 1]
-    e = tf.exp(x - m)                                            # [B, S, D, I]
-    w = tf.exp(log_w)                                            # [S, D, I, O]
-    prod = tf.einsum("bsdi,sdio->bsdo", e, w)                    # [B, S, D, O]
-    return m, e, w, prod, tf.math.log(prod) + m
-
-
-def logmatmul(x, log_w):
-    """`log(exp(x) @ exp(log_w))` per region; see `logmatmul_parts` for shapes."""
-    return logmatmul_parts(x, log_w)[-1]
-
-
 def normalize_log_weights(accumulators, logspace, axis=-2):
     """Normalised log-weights from accumulators.
 
