@@ -31,6 +31,10 @@ class RunMixin:
     def _run_loop(self, num_steps, progress):
         """Set up a run; yields a `tick(record)` callback for the progress bar."""
         _check_steps(num_steps)
+        if self._running:
+            # A second run (e.g. a comparison started during Play) would take over the first
+            # one's stop flag and running state.
+            raise RuntimeError("A run is in progress; stop() it and let it end first.")
         self._stop_requested = False
         self._running = True
         bar = None

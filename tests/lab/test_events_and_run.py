@@ -101,3 +101,26 @@ def test_a_step_from_inside_a_query_or_step_is_refused(session):
     with session._busy("test"):
         with pytest.raises(RuntimeError, match="busy"):
             session.step()
+
+
+def test_a_second_run_while_one_is_in_progress_is_refused():
+    import asyncio
+    from spnlab.lab import Session
+    session = Session("classroom", seed=4)
+
+    async def main():
+        task = asyncio.ensure_future(session.run_async(1000))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert session.is_running
+        with pytest.raises(RuntimeError, match="in progress"):
+            session.run(1, progress=False)
+        with pytest.raises(RuntimeError, match="in progress"):
+            session.compare(["em", "hard_em"], 2)
+        assert session.is_running                      # the first run was not disturbed
+        session.stop()
+        return await task
+
+    records = asyncio.run(main())
+    assert 1 <= len(records) < 1000 and not session.is_running
+    assert session.step_count == len(records)
