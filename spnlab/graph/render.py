@@ -48,8 +48,14 @@ def _render_dot(dot_text, layout, timeout):
     if executable is None:
         raise RuntimeError("The Graphviz `dot` program is not on PATH; use engine='wasm' or "
                            "engine='auto' (in-process WebAssembly Graphviz).")
-    result = subprocess.run([executable, f"-K{layout}", "-Tsvg"], input=dot_text.encode("utf-8"),
-                            capture_output=True, timeout=timeout, check=False)
+    try:
+        result = subprocess.run([executable, f"-K{layout}", "-Tsvg"],
+                                input=dot_text.encode("utf-8"), capture_output=True,
+                                timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as error:
+        # A graph this slow to lay out would be as slow in the WebAssembly build: no fallback.
+        raise TimeoutError(f"Graphviz `dot` took more than timeout={timeout} s; draw a "
+                           "collapsed view (to_dot(..., collapsed=True)) instead.") from error
     if result.returncode != 0:
         raise ValueError("Graphviz `dot` could not render the DOT text: "
                          + result.stderr.decode("utf-8", "replace").strip())

@@ -95,3 +95,12 @@ def test_bad_arguments(kwargs, error, text):
     with pytest.raises(error) as info:
         render_svg(**kwargs)
     assert text in str(info.value)
+
+
+def test_a_dot_timeout_is_a_clear_error():
+    import shutil
+    if shutil.which("dot") is None:
+        pytest.skip("the Graphviz `dot` program is not installed here")
+    chain = "digraph { " + " ".join(f"a{i} -> a{i + 1};" for i in range(3000)) + " }"
+    with pytest.raises(TimeoutError, match="timeout=0.01"):
+        render_svg(chain, engine="dot", timeout=0.01)
