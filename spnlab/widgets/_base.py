@@ -42,7 +42,7 @@ class SessionView(widgets.VBox):
         if not self.active:
             self._dirty = True
             return
-        playing = getattr(self.session, "is_running", False) or getattr(self, "_playing", False)
+        playing = self.session.is_running
         if (isinstance(payload, StepRecord) and playing and
                 time.monotonic() - self._last_redraw < self.min_step_interval):
             self._dirty = True

@@ -5,8 +5,6 @@ the product's `[B, S, D, N**F]` log-values are never formed, and with them go th
 exp, transpose and memory traffic of a RAT-SPN step. Values and signals are those of the two
 layers; only the intermediate product tensor is not there to look at (run unfused for that).
 """
-import keras
-
 from spnlab.core.layers.products import DenseProduct
 from spnlab.core.layers.sum_layers import DenseSum
 
@@ -52,7 +50,3 @@ def call_step(step, x, training=None):
     if training is not None and getattr(step, "_call_has_training_arg", False):
         return step(x, training=training)
     return step(x)
-
-
-def is_symbolic(x):
-    return keras.backend.is_keras_tensor(x)

@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-from spnlab.core.layers.fusion import call_step, fused_steps, is_symbolic
+from spnlab.core.layers.fusion import call_step, fused_steps
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import PermuteAndPadScopesRandom
@@ -55,7 +55,7 @@ class SequentialSumProductNetwork(keras.Sequential):
         super().__init__(layers=layers, **kwargs)
 
     def call(self, inputs, training=None, mask=None, **kwargs):
-        if not self.fuse_products or is_symbolic(inputs) or kwargs:
+        if not self.fuse_products or keras.backend.is_keras_tensor(inputs) or kwargs:
             return super().call(inputs, training=training, mask=mask, **kwargs)
         h = inputs
         for step in fused_steps(self.layers):
