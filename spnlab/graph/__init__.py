@@ -19,7 +19,8 @@ import importlib
 from spnlab.graph.dot import to_dot
 from spnlab.graph.examples import (ExampleSPN, naive_bayes_mixture, normal_mixture,
                                    poon_domingos_example)
-from spnlab.graph.leaves import IndicatorLeaf, NormalLeaf
+from spnlab.graph.leaves import (CauchyLeaf, IndicatorLeaf, LaplaceLeaf, LocationScaleLeaf,
+                                 NormalLeaf)
 from spnlab.graph.nodes import Input, LeafNode, Node, OpNode
 from spnlab.graph.plan import GraphPlan, compile_plan
 from spnlab.graph.products import Product
@@ -34,7 +35,8 @@ from spnlab.graph.variables import Variable
 from spnlab.graph.weights import Weights
 
 __all__ = [
-    "Variable", "Node", "OpNode", "LeafNode", "Input", "IndicatorLeaf", "NormalLeaf", "Product",
+    "Variable", "Node", "OpNode", "LeafNode", "Input", "IndicatorLeaf", "LocationScaleLeaf",
+    "NormalLeaf", "LaplaceLeaf", "CauchyLeaf", "Product",
     "BaseSum", "Sum", "ParallelSums", "Weights",
     "topological_order", "compute_graph_up", "node_heights", "graph_weights", "GraphCycleError",
     "get_scope", "get_scopes", "validate", "is_valid", "assert_valid", "ValidityReport",

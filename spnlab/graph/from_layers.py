@@ -5,12 +5,20 @@ entry `(scope, decomp, node)` of the current region tensor `[S, D, N]` the graph
 stands for, or None for padding (PermuteAndPadScopes' -1: log 1, a factor that changes no
 product). Each layer turns into nodes:
 
-    FlatToRegions(D)        scope s = variable x<s>, copied into D decompositions (no nodes)
+    NormalizeStandardScore  (first layer, variable-wise or global) no nodes: the leaves'
+                            parameters of z = (x - mean) / (stddev + eps) are turned into
+                            parameters of x (location-scale), so the graph is the density of
+                            x; `LayerGraph.log_scale` holds the Jacobian. Sample-wise
+                            normalisation is no fixed density of x and is refused.
+    FlatToRegions(D)        scope s = variable x<s> (with dims: x<s * dims + c>), copied into
+                            D decompositions (no nodes)
     IndicatorLeaf(K)        one IndicatorLeaf node over all variables (values 0..K-1)
     CategoricalLeaf / BernoulliLeaf
-                            an IndicatorLeaf and one ParallelSums(K) per (scope, decomp) whose
-                            weights are the categorical probabilities
-    NormalLeaf(K)           one NormalLeaf node per decomposition (K components per variable)
+                            an IndicatorLeaf and one ParallelSums(K) per (scope, decomp[, dim])
+                            whose weights are the categorical probabilities
+    NormalLeaf / LaplaceLeaf / CauchyLeaf (K)
+                            one leaf node of that family per decomposition (K components per
+                            variable)
     DenseSum(M)             one ParallelSums(M) per (scope, decomp) that holds any non-padding
     PermuteAndPadScopes(*)  re-indexing, padding becomes None (no nodes)
     ReduceProduct(F)        one Product per (scope, decomp, node) over its non-padding factors
@@ -21,12 +29,16 @@ product). Each layer turns into nodes:
     LogDropout              skipped: the identity at inference, and the graph is the
                             inference-time distribution
 
+A leaf over several values per cell (data `[B, V, dims]`, images `[B, H, W, dims]`) sums their
+log-densities per component, so each component becomes a `Product` `<leaf>[s,d,k]` of the dims'
+univariate leaf outputs.
+
 Spatial (DGC-SPN) models apply the leaf to images `[B, H, W, C]` directly; the same nested
 lists then hold `entries[row][col][channel]` (a spatial tensor is a region tensor with rows as
 scopes and columns as decomps, which is also why DenseSum works on either):
 
-    leaf on [B, H, W, 1]    as above with one variable per pixel, `x<h * W + w>` (row-major,
-                            the model's data flattened); only C == 1 (one value per pixel)
+    leaf on [B, H, W, C]    as above with C variables per pixel, `x<(h * W + w) * C + c>`
+                            (row-major, the model's data flattened); one leaf node for all
     Local2DSum(M)           one ParallelSums(M) per position (as DenseSum)
     Conv2DSum(M)            one ParallelSums(M) per position, all using one shared Weights node
                             `<layer>_weights` with M sets (shared weights stay shared)
@@ -36,9 +48,9 @@ scopes and columns as decomps, which is also why DenseSum works on either):
                             left out (log 1), a window of only padding stays padding
     SpatialToRegions        re-indexing to one region `[1][1][H * W * C]`, row-major (no nodes)
 
-NormalizeStandardScore (the layer model's value would be a density of the normalised data, not
-of x), Cauchy and Laplace leaves are refused with a TypeError naming the layer. Every created node is named after its layer and region,
-`dense_sum[s,d]` (spatial: `conv2d_product[r,c,o]`, `local2d_sum[r,c]`); in the collapsed DOT view each layer that creates nodes is one level box.
+Every created node is named after its layer and region, `dense_sum[s,d]` (spatial:
+`conv2d_product[r,c,o]`, `local2d_sum[r,c]`); in the collapsed DOT view each layer that creates
+nodes is one level box.
 """
 import itertools
 from typing import NamedTuple
@@ -46,6 +58,8 @@ from typing import NamedTuple
 import numpy as np
 
 from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf as IndicatorLayer
+from spnlab.core.layers.location_scale import CauchyLeaf as CauchyLayer
+from spnlab.core.layers.location_scale import LaplaceLeaf as LaplaceLayer
 from spnlab.core.layers.location_scale import NormalLeaf as NormalLayer
 from spnlab.core.layers.misc import LogDropout, NormalizeStandardScore
 from spnlab.core.layers.products import DenseProduct, ReduceProduct, Undecompose
@@ -54,7 +68,7 @@ from spnlab.core.layers.spatial import SpatialToRegions
 from spnlab.core.layers.spatial_products import Conv2DProduct
 from spnlab.core.layers.spatial_sums import Conv2DSum, Local2DSum
 from spnlab.core.layers.sum_layers import DenseSum, RootSum
-from spnlab.graph.leaves import IndicatorLeaf, NormalLeaf
+from spnlab.graph.leaves import CauchyLeaf, IndicatorLeaf, LaplaceLeaf, NormalLeaf
 from spnlab.graph.products import Product
 from spnlab.graph.sums import ParallelSums, Sum
 from spnlab.graph.variables import Variable
@@ -68,10 +82,16 @@ class LayerGraph(NamedTuple):
     layer's output `[B, S, D, N]` they come from (a ParallelSums node holds all N sums of its
     (scope, decomp)), so per-layer signals can colour the drawing. Nodes of spatial layers carry
     `origin = (layer name, row, col[, channel])` alike (output `[B, H, W, C]`).
+
+    `log_scale [num_vars]` is `log(stddev + epsilon)` of a `NormalizeStandardScore` in front of
+    the model (zeros without one): the graph is the density of the raw data x, the layer model
+    that of the normalised data z = (x - mean) / (stddev + epsilon), so
+    `layer log-likelihood = graph log-likelihood + sum of log_scale over the observed variables`.
     """
 
     root: object
     variables: tuple
+    log_scale: object = None
 
 
 def _weights(log_w):
@@ -80,19 +100,47 @@ def _weights(log_w):
     return w / w.sum(axis=1, keepdims=True)
 
 
-class _Expansion:
-    """The region tensor as nested lists `entries[s][d][n]` of `(node, output)` or None."""
+_FAMILIES = {NormalLayer: NormalLeaf, LaplaceLayer: LaplaceLeaf, CauchyLayer: CauchyLeaf}
 
-    def __init__(self, num_vars, image_shape=None):
+
+class _Expansion:
+    """The region tensor as nested lists `entries[s][d][n]` of `(node, output)` or None.
+
+    The data is `[B, V]`, `[B, V, dims]` (regions) or `[B, H, W, dims]` (images); variable
+    `_variable(s, d, c)` is value c of region cell (s, d) or pixel (row s, col d), the data
+    flattened row-major. A leaf component over several dims is the product of its univariate
+    densities (the leaf layers sum log-densities over dims), so it becomes a `Product`.
+    """
+
+    def __init__(self, num_vars, image_shape=None, dims=1):
         self.entries = None
         self.num_vars = num_vars
         self.image_shape = image_shape                                    # (H, W) or None
+        self.dims = dims
         self.variables = None
+        self.shift = np.zeros(num_vars)                                   # x = shift + scale * z
+        self.scale = np.ones(num_vars)
 
     # -- leaves --------------------------------------------------------------------------
+    def normalize(self, layer):
+        """A `NormalizeStandardScore` on the data: remembered, applied to the leaves."""
+        if self.entries is not None or np.any(self.scale != 1.0) or np.any(self.shift != 0.0):
+            raise TypeError(f"from_layer_model expands NormalizeStandardScore (layer "
+                            f"{layer.name!r}) only as the first layer, on the data.")
+        if layer.axes == "sample-wise":
+            raise TypeError(
+                f"from_layer_model cannot expand NormalizeStandardScore(axes='sample-wise') "
+                f"(layer {layer.name!r}): each sample is scaled by its own statistics, so the "
+                "model is no fixed density of x. Use axes='variable-wise' or 'global' (adapt it "
+                "to the data), or normalise the data before the model.")
+        mean = np.asarray(layer.mean.numpy(), np.float64).reshape(-1)      # [V] or [1]
+        stddev = np.asarray(layer.stddev.numpy(), np.float64).reshape(-1)
+        self.shift = np.broadcast_to(mean, (self.num_vars,)).copy()
+        self.scale = np.broadcast_to(stddev + layer.normalization_epsilon, (self.num_vars,)).copy()
+
     def flat_to_regions(self, layer):
         self.entries = [[[("x", s)] for _ in range(layer.num_decomps)]
-                        for s in range(self.num_vars)]
+                        for s in range(self.num_vars // self.dims)]
 
     def _leaf_shape(self, layer):
         if self.entries is None and self.image_shape is not None:
@@ -103,52 +151,84 @@ class _Expansion:
                              "FlatToRegions. Received another layer before it.")
         return len(self.entries), len(self.entries[0])
 
-    def _variable(self, s, d):
-        """The variable index of region entry (s, d), or of pixel (row s, col d)."""
-        return s if self.image_shape is None else s * self.image_shape[1] + d
+    def _variable(self, s, d, c=0):
+        """The variable index of value c of region entry (s, d), or of pixel (row s, col d)."""
+        cell = s if self.image_shape is None else s * self.image_shape[1] + d
+        return cell * self.dims + c
+
+    def _discrete_only(self, layer):
+        if np.any(self.scale != 1.0) or np.any(self.shift != 0.0):
+            raise TypeError(f"Expected no NormalizeStandardScore before the discrete leaf "
+                            f"{layer.name!r}: normalised values are not category indices.")
+
+    def _components(self, layer, scopes, decomps, output):
+        """`entries[s][d][k]` = component k of cell (s, d): `output(s, d, c, k)` for one dim,
+        else a Product over the dims (named `<layer>[s,d,k]`)."""
+        self.entries = [[None] * decomps for _ in range(scopes)]
+        for s, d in itertools.product(range(scopes), range(decomps)):
+            cell = []
+            for k in range(layer.num_components):
+                factors = [output(s, d, c, k) for c in range(self.dims)]
+                if len(factors) == 1:
+                    cell.append(factors[0])
+                else:
+                    node = Product(*factors, name=f"{layer.name}[{s},{d},{k}]")
+                    node.origin = (layer.name, s, d, k)
+                    cell.append((node, 0))
+            self.entries[s][d] = cell
 
     def indicator_leaf(self, layer):
         scopes, decomps = self._leaf_shape(layer)
+        self._discrete_only(layer)
         k = layer.num_components
         self.variables = tuple(Variable(f"x{v}", num_vals=k) for v in range(self.num_vars))
         leaf = IndicatorLeaf(variables=self.variables, name=layer.name)
-        self.entries = [[[(leaf, self._variable(s, d) * k + j) for j in range(k)]
-                         for d in range(decomps)] for s in range(scopes)]
+        self._components(layer, scopes, decomps,
+                         lambda s, d, c, j: (leaf, self._variable(s, d, c) * k + j))
 
     def categorical_leaf(self, layer):
         scopes, decomps = self._leaf_shape(layer)
+        self._discrete_only(layer)
         c = layer.num_categories
         self.variables = tuple(Variable(f"x{v}", num_vals=c) for v in range(self.num_vars))
         leaf = IndicatorLeaf(variables=self.variables, name=f"{layer.name}_indicators")
-        log_p = layer.log_probs().numpy()[0, :, :, :, 0, :]              # [S, D, K, C]
-        self.entries = [[None] * decomps for _ in range(scopes)]
-        for s, d in itertools.product(range(scopes), range(decomps)):
-            v = self._variable(s, d)
-            sums = ParallelSums((leaf, range(v * c, (v + 1) * c)), num_sums=layer.num_components,
-                                weights=_weights(log_p[s, d].T), name=f"{layer.name}[{s},{d}]")
-            self.entries[s][d] = [(sums, j) for j in range(layer.num_components)]
+        log_p = layer.log_probs().numpy()[0]                              # [S, D, K, V, C]
+        made = {}
 
-    def normal_leaf(self, layer):
+        def output(s, d, dim, j):
+            if (s, d, dim) not in made:
+                v = self._variable(s, d, dim)
+                suffix = f"{s},{d}" if self.dims == 1 else f"{s},{d},{dim}"
+                made[s, d, dim] = ParallelSums(
+                    (leaf, range(v * c, (v + 1) * c)), num_sums=layer.num_components,
+                    weights=_weights(log_p[s, d, :, dim].T), name=f"{layer.name}[{suffix}]")
+            return made[s, d, dim], j
+
+        self._components(layer, scopes, decomps, output)
+
+    def location_scale_leaf(self, layer):
         scopes, decomps = self._leaf_shape(layer)
         k = layer.num_components
-        loc, scale = (t.numpy().astype(np.float64) for t in layer.location_and_scale())
-        if loc.shape[-1] != 1:
-            raise ValueError(f"Expected univariate leaves (var_dims 1) in {layer.name!r}. "
-                             f"Received: var_dims={loc.shape[-1]}")
-        loc, scale = loc[0, ..., 0], scale[0, ..., 0]                     # [S, D, K]
+        loc, scale = (t.numpy().astype(np.float64)[0] for t in layer.location_and_scale())
+        # [S, D, K, V] -> [S, D, V, K], each cell's variables in data order
+        loc, scale = loc.transpose(0, 1, 3, 2), scale.transpose(0, 1, 3, 2)
+        family = _FAMILIES[type(layer)]
         self.variables = tuple(Variable(f"x{v}") for v in range(self.num_vars))
+
+        def leaf(cells, name):
+            """One leaf over all variables; `cells [..., V, K]` in data order."""
+            loc_z, scale_z = loc[cells].reshape(-1, k), scale[cells].reshape(-1, k)
+            shift, factor = self.shift[:, None], self.scale[:, None]
+            return family(self.num_vars, k, variables=self.variables, name=name,
+                          loc=shift + factor * loc_z, scale=factor * scale_z)
+
         if self.image_shape is not None:                                  # one leaf, all pixels
-            leaf = NormalLeaf(self.num_vars, k, loc=loc.reshape(-1, k), scale=scale.reshape(-1, k),
-                              variables=self.variables, name=layer.name)
-            self.entries = [[[(leaf, self._variable(s, d) * k + j) for j in range(k)]
-                             for d in range(decomps)] for s in range(scopes)]
-            return
-        self.entries = [[None] * decomps for _ in range(scopes)]
-        for d in range(decomps):                                          # loc, scale [S, D, K]
-            leaf = NormalLeaf(scopes, k, loc=loc[:, d], scale=scale[:, d],
-                              variables=self.variables, name=f"{layer.name}[{d}]")
-            for s in range(scopes):
-                self.entries[s][d] = [(leaf, s * k + j) for j in range(k)]
+            single = leaf(np.s_[:], layer.name)
+            leaves = [single] * decomps
+        else:                                                             # one leaf per decomp
+            leaves = [leaf(np.s_[:, d], f"{layer.name}[{d}]") for d in range(decomps)]
+        self._components(layer, scopes, decomps,
+                         lambda s, d, c, j: (leaves[d], self._variable(s, d, c) * k + j))
 
     # -- sums and products -----------------------------------------------------------------
     def _spatial(self, layer):
@@ -283,7 +363,9 @@ class _Expansion:
 
 _STEPS = [
     (FlatToRegions, "flat_to_regions"), (IndicatorLayer, "indicator_leaf"),
-    (CategoricalLeaf, "categorical_leaf"), (NormalLayer, "normal_leaf"),
+    (CategoricalLeaf, "categorical_leaf"), (NormalLayer, "location_scale_leaf"),
+    (LaplaceLayer, "location_scale_leaf"), (CauchyLayer, "location_scale_leaf"),
+    (NormalizeStandardScore, "normalize"),
     (RootSum, "root_sum"), (DenseSum, "dense_sum"), (DenseProduct, "dense_product"),
     (ReduceProduct, "reduce_product"), (PermuteAndPadScopes, "permute_and_pad"),
     (Undecompose, "undecompose"), (Local2DSum, "dense_sum"), (Conv2DSum, "conv2d_sum"),
@@ -292,20 +374,21 @@ _STEPS = [
 
 
 def _input_shape(model):
-    """`(num_vars, image_shape)`: image_shape `(H, W)` for image data `[B, H, W, 1]`, else None."""
+    """`(num_vars, image_shape, dims)` of the data `[B, V]`, `[B, V, dims]` or
+    `[B, H, W, dims]` (image_shape `(H, W)`, else None)."""
     try:
         shape = tuple(model.inputs[0].shape)
-        num_vars = int(shape[1])
+        if len(shape) not in (2, 3, 4) or any(d is None for d in shape[1:]):
+            raise ValueError
+        sizes = [int(d) for d in shape[1:]]
     except (AttributeError, IndexError, TypeError, ValueError):
-        raise ValueError("Expected a built layer model with a known number of variables (call "
-                         f"it on data or give it a keras.Input). Received: {model!r}") from None
-    if len(shape) != 4:
-        return num_vars, None
-    if any(d is None for d in shape[1:]) or shape[3] != 1:
-        raise ValueError("Expected image data [B, H, W, 1] with known H and W (one value per "
-                         f"pixel; several channels per pixel are not supported). "
-                         f"Received: input shape {shape}")
-    return int(shape[1]) * int(shape[2]), (int(shape[1]), int(shape[2]))
+        raise ValueError("Expected a built layer model with data [B, V], [B, V, dims] or "
+                         "[B, H, W, dims] of known sizes (call it on data or give it a "
+                         f"keras.Input). Received: {model!r}") from None
+    num_vars = int(np.prod(sizes))
+    if len(sizes) == 3:
+        return num_vars, tuple(sizes[:2]), sizes[2]
+    return num_vars, None, sizes[1] if len(sizes) == 2 else 1
 
 
 def from_layer_model(model):
@@ -313,9 +396,10 @@ def from_layer_model(model):
     with `inputs`), with the layers' current weights copied.
 
     Returns:
-        `LayerGraph(root, variables)`: `variables[v]` is column v of the layer model's data
-        (of image data `[B, H, W, 1]` flattened row-major, `x.reshape(B, -1)`), so
-        `log_value(root, x, variables=variables)` equals the layer model's log-likelihood.
+        `LayerGraph(root, variables, log_scale)`: `variables[v]` is column v of the layer
+        model's data flattened row-major (`x.reshape(B, -1)` of `[B, V, dims]` or image data
+        `[B, H, W, dims]`), so `log_value(root, x, variables=variables)` equals the layer
+        model's log-likelihood (plus `log_scale.sum()` after a `NormalizeStandardScore`).
     """
     layers = list(getattr(model, "layers", ()))
     if not layers:
@@ -324,10 +408,6 @@ def from_layer_model(model):
     for layer in layers:
         if isinstance(layer, LogDropout):
             continue
-        if isinstance(layer, NormalizeStandardScore):
-            raise TypeError(f"from_layer_model cannot expand NormalizeStandardScore (layer "
-                            f"{layer.name!r}): the layer model's value is then a density of the "
-                            "normalised data, not of x. Normalise the data before the model.")
         for cls, step in _STEPS:
             if type(layer) is cls or (cls is CategoricalLeaf and isinstance(layer, cls)) \
                     or (cls is PermuteAndPadScopes and isinstance(layer, cls)):
@@ -339,7 +419,8 @@ def from_layer_model(model):
         else:
             raise TypeError(f"from_layer_model cannot expand {type(layer).__name__} "
                             f"(layer {layer.name!r}); supported: FlatToRegions, IndicatorLeaf, "
-                            "CategoricalLeaf, BernoulliLeaf, NormalLeaf, DenseSum, DenseProduct, "
+                            "CategoricalLeaf, BernoulliLeaf, NormalLeaf, LaplaceLeaf, CauchyLeaf, "
+                            "NormalizeStandardScore (not sample-wise), DenseSum, DenseProduct, "
                             "ReduceProduct, PermuteAndPadScopes(Random), Undecompose, RootSum, "
                             "Local2DSum, Conv2DSum, Conv2DProduct, SpatialToRegions, "
                             "LogDropout (skipped)")
@@ -350,4 +431,4 @@ def from_layer_model(model):
     node, index = entries[0]
     if node.num_outputs != 1:
         node = Sum((node, index), name=f"{node.name}_output")
-    return LayerGraph(node, expansion.variables)
+    return LayerGraph(node, expansion.variables, np.log(expansion.scale))

@@ -1,6 +1,6 @@
 """`GraphModel`: a node graph compiled into a Keras model that trains like the layer models.
 
-The trainable variables are the sum weights and the normal leaves' parameters; the forward pass
+The trainable variables are the sum weights and the continuous leaves' parameters; the forward pass
 is `evaluate.upward` with the model's sum op, so `model.fit` / `train_on_batch` with the core's
 `NegativeLogLikelihood` and `OnlineExpectationMaximization` (EM ops) or SGD/Adam (gradient op)
 train a hand-built graph exactly as a layer model is trained.
@@ -13,7 +13,7 @@ from spnlab.core import config
 from spnlab.core.ops.logspace import normalize_log_weights, normalize_weights
 from spnlab.core.sum_ops.base import SumOpBase
 from spnlab.graph.evaluate import upward
-from spnlab.graph.leaf_params import NormalParameters
+from spnlab.graph.leaf_params import LocationScaleParameters
 from spnlab.graph.leaf_values import extend_columns, leaf_log_values
 from spnlab.graph.plan import compile_plan
 
@@ -49,12 +49,12 @@ class GraphModel(keras.Model):
             with the latent variables' columns, `[B, C + L]`, or a tuple `(x, evidence_mask)`.
         logspace_accumulators: None = the sum op's default (log space for the gradient op,
             linear for the EM ops).
-        train_leaves: train the normal leaves' parameters. They train when their
+        train_leaves: train the location-scale leaves' parameters. They train when their
             parameterisation fits the sum op (gradient parameters with the gradient op, EM
             statistics with the EM ops) and are frozen otherwise.
-        leaf_accumulators: parameterise normal leaves by EM statistics (default: when the sum
+        leaf_accumulators: parameterise location-scale leaves by EM statistics (default: when the sum
             op needs linear accumulators, i.e. is an EM op).
-        min_scale: smallest scale of EM-learned normal leaves.
+        min_scale: smallest scale of EM-learned location-scale leaves.
 
     `set_sum_op` switches the op on the live model (the distribution does not change);
     `write_back` copies the learned weights and leaf parameters into the node graph.
@@ -80,7 +80,7 @@ class GraphModel(keras.Model):
         self._tag_accumulators()
         em_leaves = (self.sum_op.needs_linear_accumulators if leaf_accumulators is None
                      else leaf_accumulators)
-        self.normal = NormalParameters(self, self.plan.leaves.normal_nodes, em_leaves,
+        self.leaf_params = LocationScaleParameters(self, self.plan.leaves.continuous_nodes, em_leaves,
                                        self._leaves_trainable(em_leaves), min_scale)
         self.built = True
 
@@ -132,7 +132,7 @@ class GraphModel(keras.Model):
     def leaf_log_values(self, x, evidence_mask=None, marginalize="sum"):
         """Level 0 `[L0, B]` for data `x [B, C]` or `[B, C + L]` (see `leaf_values.py`)."""
         x, mask = extend_columns(self.plan.columns, x, evidence_mask)
-        return leaf_log_values(self.plan.leaves, self.normal, x, mask, marginalize)
+        return leaf_log_values(self.plan.leaves, self.leaf_params, x, mask, marginalize)
 
     def upward(self, leaf_values, sum_op="model", keep_levels=False):
         """Root log-values `[B]` from level 0 with `sum_op`: "model" (the model's op), another
@@ -162,7 +162,7 @@ class GraphModel(keras.Model):
         """Switch the sum op of every sum; the distribution does not change.
 
         Accumulators are converted when the new op keeps them in the other space (normalised
-        weights unchanged); normal leaves train only under an op that fits their
+        weights unchanged); location-scale leaves train only under an op that fits their
         parameterisation. The compiled train/test functions are dropped; compile again with an
         optimiser fit for the op (`OnlineExpectationMaximization` for the EM ops).
         """
@@ -177,18 +177,18 @@ class GraphModel(keras.Model):
         for variable in self.accumulators:
             variable.constraint = self._constraint()
         self._tag_accumulators()
-        self.normal.set_trainable(self._leaves_trainable(self.normal.em))
+        self.leaf_params.set_trainable(self._leaves_trainable(self.leaf_params.em))
         self.train_function = self.test_function = self.predict_function = None
         return self
 
     def write_back(self):
-        """Copy the learned weights into the graph's `Weights` nodes and the normal leaves'
-        location and scale into their `NormalLeaf` nodes (so `to_dot` shows them)."""
+        """Copy the learned weights into the graph's `Weights` nodes and the location-scale
+        leaves' location and scale into their leaf nodes (so `to_dot` shows them)."""
         for variable, (_, nodes) in zip(self.accumulators, self.plan.weights.buckets):
             w = normalize_weights(tf.convert_to_tensor(variable), self.logspace_accumulators)
             w = w.numpy().astype(np.float64)                                 # [count, n, sets]
             for pos, node in enumerate(nodes):
                 node.assign(w[pos].T)
-        if self.normal.nodes:
-            self.normal.write_back()
+        if self.leaf_params.nodes:
+            self.leaf_params.write_back()
         return self.plan.root

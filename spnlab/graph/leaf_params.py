@@ -1,4 +1,5 @@
-"""The parameters of a compiled graph's `NormalLeaf` nodes, as Keras variables.
+"""The parameters of a compiled graph's location-scale leaves (`NormalLeaf`, `LaplaceLeaf`,
+`CauchyLeaf`), as Keras variables.
 
 Two parameterisations, as the core's location-scale leaves (`use_accumulators`):
 - gradient: `loc` and `raw_scale` (scale = softplus(raw_scale)), trained by SGD/Adam;
@@ -6,29 +7,31 @@ Two parameterisations, as the core's location-scale leaves (`use_accumulators`):
   posterior-weighted statistics (the core's `with_em_statistics`), so
   `OnlineExpectationMaximization` blends them: loc = sum_x / count,
   scale^2 = sum_x2 / count - loc^2 (floored at `min_scale^2`).
+(The moment-matching M-step is exact for normal leaves; for Laplace and Cauchy leaves it is
+the same approximation the core's leaf layers, and LibSPN-Keras, make.)
 Every variable has the leaf's shape `[num_vars, num_components]`; flattened and concatenated
-over the leaves they give the `[Ln]` normal rows of level 0.
+over the leaves they give the `[Lc]` continuous rows of level 0, grouped by family (the order
+of `plan.LeafLayout`). Each family's standard density and sampler are the core leaf layers'.
 """
-import math
-
 import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.leaves_base import with_em_statistics
+from spnlab.core.layers.location_scale import CauchyLeaf, LaplaceLeaf, NormalLeaf
 
-HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+STANDARD = {"normal": NormalLeaf, "laplace": LaplaceLeaf, "cauchy": CauchyLeaf}
 
 
 def _softplus_inverse(y):
     return y + np.log(-np.expm1(-y))
 
 
-class NormalParameters:
-    """Variables of `nodes` (NormalLeaf nodes) created on `model` (a Keras layer).
+class LocationScaleParameters:
+    """Variables of `nodes` (location-scale leaf nodes) created on `model` (a Keras layer).
 
     Args:
         model: the Keras layer/model that owns the variables (`add_weight`).
-        nodes: the `NormalLeaf` nodes, in level-0 order.
+        nodes: the `LocationScaleLeaf` nodes, in level-0 order (grouped by family).
         em: EM statistics (True) or gradient parameters (False).
         trainable: whether the variables are trained.
         min_scale: smallest scale of EM-learned leaves.
@@ -38,6 +41,13 @@ class NormalParameters:
         self.nodes, self.em, self.min_scale = tuple(nodes), bool(em), float(min_scale)
         self.variables = []
         self._per_node = []
+        # (family, number of rows) runs in row order
+        self._segments = []
+        for node in self.nodes:
+            if self._segments and self._segments[-1][0] == node.family:
+                self._segments[-1][1] += node.num_outputs
+            else:
+                self._segments.append([node.family, node.num_outputs])
         for node in self.nodes:
             loc, scale = node.loc, node.scale                            # [V, C] float64
             if self.em:
@@ -74,11 +84,22 @@ class NormalParameters:
             return self._loc_scale_from([self._flat(k) for k in ("count", "sum_x", "sum_x2")])
         return self._flat("loc"), tf.nn.softplus(self._flat("raw_scale"))
 
+    def _by_family(self, fn, z):
+        """`fn(family class, part)` on each family's rows of `z [Lc, ...]`, concatenated."""
+        if len(self._segments) == 1:
+            return fn(STANDARD[self._segments[0][0]], z)
+        parts = tf.split(z, [size for _, size in self._segments], axis=0)
+        return tf.concat([fn(STANDARD[family], part)
+                          for (family, _), part in zip(self._segments, parts)], axis=0)
+
+    def _standard_log_prob(self, z):
+        return self._by_family(lambda family, part: family._standard_log_prob(part), z)
+
     def log_prob(self, x):
-        """`log N(x_r; loc_r, scale_r)` for the values `x [Ln, B]` of each row, `[Ln, B]`."""
+        """`log f(x_r; loc_r, scale_r)` for the values `x [Lc, B]` of each row, `[Lc, B]`."""
         def log_density(loc, scale):
             z = (x - loc[:, None]) / scale[:, None]
-            return -0.5 * z ** 2 - tf.math.log(scale)[:, None] - HALF_LOG_2PI
+            return self._standard_log_prob(z) - tf.math.log(scale)[:, None]
 
         if not self.em:
             return log_density(*self.loc_scale())
@@ -91,18 +112,20 @@ class NormalParameters:
                                   accumulators, stats)
 
     def log_mode_density(self):
-        """Log-density at each row's mode, `[Ln, 1]`."""
+        """Log-density at each row's mode (its location), `[Lc, 1]`."""
         _, scale = self.loc_scale()
-        return (-tf.math.log(scale) - HALF_LOG_2PI)[:, None]
+        return (self._standard_log_prob(tf.zeros_like(scale)) - tf.math.log(scale))[:, None]
 
     def sample(self, generator, batch_size):
-        """One draw of every row per sample, `[Ln, batch_size]`."""
+        """One draw of every row per sample, `[Lc, batch_size]`."""
         loc, scale = self.loc_scale()
-        noise = generator.normal(tf.stack([tf.shape(loc)[0], batch_size]))
+        noise = self._by_family(
+            lambda family, part: family._standard_sample(
+                generator, tf.stack([tf.shape(part)[0], batch_size])), loc)
         return loc[:, None] + scale[:, None] * noise
 
     def write_back(self):
-        """Copy the current location and scale into the `NormalLeaf` nodes."""
+        """Copy the current location and scale into the leaf nodes."""
         loc, scale = (t.numpy().astype(np.float64) for t in self.loc_scale())
         start = 0
         for node in self.nodes:

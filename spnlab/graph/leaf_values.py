@@ -1,6 +1,6 @@
 """Level 0 of a compiled graph in TensorFlow: the log-values of every leaf output for a batch.
 
-Indicator rows are `log [x_c == k]` (0 or -inf); normal rows `log N(x_c; loc, scale)`. An
+Indicator rows are `log [x_c == k]` (0 or -inf); continuous rows `log f(x_c; loc, scale)`. An
 unobserved variable's leaves give log 1 = 0 (`marginalize="sum"`, summing it out), or for
 max-product MPE the log-density at the leaf's mode (`"max"`; an indicator's mode value is 1).
 """
@@ -54,12 +54,12 @@ def _assert_valid(columns, x, mask):
             "Received:", tf.boolean_mask(values, ~ok)[:1]])
 
 
-def leaf_log_values(layout, normal, x, mask, marginalize="sum"):
-    """Log-values of all leaf outputs, `[layout.size, B]` (indicator rows, then normal rows).
+def leaf_log_values(layout, params, x, mask, marginalize="sum"):
+    """Log-values of all leaf outputs, `[layout.size, B]` (indicator rows, then continuous rows).
 
     Args:
         layout: `plan.LeafLayout`.
-        normal: `leaf_params.NormalParameters` of the layout's normal leaves.
+        params: `leaf_params.LocationScaleParameters` of the layout's continuous leaves.
         x: float32 `[B, C]` data of all columns (unobserved entries finite, e.g. 0).
         mask: bool `[B, C]`, True where observed.
         marginalize: "sum" or "max" (see the module docstring).
@@ -74,10 +74,10 @@ def leaf_log_values(layout, normal, x, mask, marginalize="sum"):
         hit = tf.equal(values, layout.indicator_vals[:, None])
         observed = tf.gather(mask_t, layout.indicator_cols)
         parts.append(tf.where(observed & ~hit, NEG_INF, 0.0))            # [Li, B]
-    if len(layout.normal_cols):
-        values = tf.gather(x_t, layout.normal_cols)                      # [Ln, B]
-        log_p = normal.log_prob(values)                                  # [Ln, B]
-        fill = normal.log_mode_density() if marginalize == "max" else 0.0
-        observed = tf.gather(mask_t, layout.normal_cols)
+    if len(layout.continuous_cols):
+        values = tf.gather(x_t, layout.continuous_cols)                  # [Lc, B]
+        log_p = params.log_prob(values)                                  # [Lc, B]
+        fill = params.log_mode_density() if marginalize == "max" else 0.0
+        observed = tf.gather(mask_t, layout.continuous_cols)
         parts.append(tf.where(observed, log_p, fill + tf.zeros_like(log_p)))
     return parts[0] if len(parts) == 1 else tf.concat(parts, axis=0)

@@ -1,4 +1,5 @@
-"""Leaf nodes: indicators of discrete variables and univariate normal distributions."""
+"""Leaf nodes: indicators of discrete variables and univariate location-scale densities
+(normal, Laplace, Cauchy) of continuous ones."""
 import numpy as np
 
 from spnlab.graph._checks import (as_float_array, check_finite, check_positive_int, read_only,
@@ -54,8 +55,13 @@ class IndicatorLeaf(LeafNode):
         return f"{self.output_variable(index).name}={self.output_value(index)}"
 
 
-class NormalLeaf(LeafNode):
-    """Univariate normal densities N(x_v; loc[v, c], scale[v, c]) of continuous variables.
+FAMILIES = ("normal", "laplace", "cauchy")
+
+
+class LocationScaleLeaf(LeafNode):
+    """Univariate densities `f((x_v - loc[v, c]) / scale[v, c]) / scale[v, c]` of continuous
+    variables, `f` the standard density of the family (`NormalLeaf`, `LaplaceLeaf`,
+    `CauchyLeaf`; the TensorFlow half uses the core leaf layers' standard densities).
 
     Outputs are var-major: output `v * num_components + c` is component c of variable v; the
     parameters have shape `[num_vars, num_components]`, so `loc.reshape(-1)` is in output order.
@@ -67,11 +73,17 @@ class NormalLeaf(LeafNode):
             over [-1, 1] (0 for one component).
         scale: positive, broadcastable to `[num_vars, num_components]`; default 1.
         variables: as for `IndicatorLeaf`, but continuous (`Variable(num_vals=None)`).
-        name: node name; default `NormalLeaf_<k>`.
+        name: node name; default `<class>_<k>`.
     """
+
+    family = None       # "normal", "laplace" or "cauchy"
+    symbol = None       # label prefix in drawings
 
     def __init__(self, num_vars=None, num_components=1, loc=None, scale=None, variables=None,
                  name=None):
+        if type(self) is LocationScaleLeaf:
+            raise TypeError("LocationScaleLeaf is abstract: use NormalLeaf, LaplaceLeaf or "
+                            "CauchyLeaf.")
         if num_vars is None and variables is not None and hasattr(variables, "__len__"):
             num_vars = len(variables)
         num_vars = check_positive_int(num_vars, "num_vars")
@@ -90,12 +102,12 @@ class NormalLeaf(LeafNode):
 
     @property
     def loc(self):
-        """Read-only `[num_vars, num_components]` float64 means."""
+        """Read-only `[num_vars, num_components]` float64 locations (the modes)."""
         return self._loc
 
     @property
     def scale(self):
-        """Read-only `[num_vars, num_components]` float64 standard deviations."""
+        """Read-only `[num_vars, num_components]` float64 scales."""
         return self._scale
 
     def set_parameters(self, loc=None, scale=None):
@@ -124,5 +136,25 @@ class NormalLeaf(LeafNode):
     def output_label(self, index):
         var = self.output_variable(index).name
         if self.num_components == 1:
-            return f"N({var})"
-        return f"N{self.output_component(index)}({var})"
+            return f"{self.symbol}({var})"
+        return f"{self.symbol}{self.output_component(index)}({var})"
+
+
+class NormalLeaf(LocationScaleLeaf):
+    """Normal densities N(x_v; loc[v, c], scale[v, c]) (scale = standard deviation); see
+    `LocationScaleLeaf` for the arguments."""
+
+    family, symbol = "normal", "N"
+
+
+class LaplaceLeaf(LocationScaleLeaf):
+    """Laplace densities `exp(-|x_v - loc| / scale) / (2 scale)`; see `LocationScaleLeaf`."""
+
+    family, symbol = "laplace", "L"
+
+
+class CauchyLeaf(LocationScaleLeaf):
+    """Cauchy densities `1 / (pi scale (1 + ((x_v - loc) / scale)^2))`; see
+    `LocationScaleLeaf`."""
+
+    family, symbol = "cauchy", "C"

@@ -26,7 +26,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spnlab.graph._checks import short_repr
-from spnlab.graph.leaves import IndicatorLeaf, NormalLeaf
+from spnlab.graph.leaves import FAMILIES, IndicatorLeaf, LocationScaleLeaf
 from spnlab.graph.nodes import LeafNode, Node
 from spnlab.graph.products import Product
 from spnlab.graph.sums import BaseSum
@@ -90,21 +90,22 @@ class Level(NamedTuple):
 
 
 class LeafLayout(NamedTuple):
-    """Level 0: indicator rows first, then normal rows.
+    """Level 0: indicator rows first, then the continuous (location-scale) rows.
 
     indicator_cols / indicator_vals: `[Li]` column and value of each `[X = k]` row.
-    normal_cols: `[Ln]` column of each normal row; normal_nodes: the `NormalLeaf`s, whose
-    outputs fill the normal rows node after node in output order.
+    continuous_cols: `[Lc]` column of each continuous row; continuous_nodes: the
+    `LocationScaleLeaf`s grouped by family (normal, Laplace, Cauchy; graph order within a
+    family), whose outputs fill the continuous rows node after node in output order.
     """
 
     indicator_cols: np.ndarray
     indicator_vals: np.ndarray
-    normal_cols: np.ndarray
-    normal_nodes: tuple
+    continuous_cols: np.ndarray
+    continuous_nodes: tuple
 
     @property
     def size(self):
-        return len(self.indicator_cols) + len(self.normal_cols)
+        return len(self.indicator_cols) + len(self.continuous_cols)
 
 
 class WeightsLayout(NamedTuple):
@@ -196,13 +197,15 @@ def _columns(order, variables):
 
 def _leaf_layout(order, columns, addresses):
     column_of = {var: i for i, var in enumerate(columns.variables)}
-    ind_cols, ind_vals, norm_cols, normal_nodes = [], [], [], []
+    ind_cols, ind_vals, norm_cols, continuous_nodes = [], [], [], []
     indicators = [n for n in order if isinstance(n, IndicatorLeaf)]
-    normals = [n for n in order if isinstance(n, NormalLeaf)]
+    normals = [n for family in FAMILIES for n in order
+               if isinstance(n, LocationScaleLeaf) and n.family == family]
     others = [n for n in order if isinstance(n, LeafNode) and not isinstance(n, (IndicatorLeaf,
-                                                                              NormalLeaf))]
+                                                                              LocationScaleLeaf))]
     if others:
-        raise TypeError(f"Expected IndicatorLeaf or NormalLeaf leaves. Received: {others[0]!r}")
+        raise TypeError("Expected IndicatorLeaf, NormalLeaf, LaplaceLeaf or CauchyLeaf leaves. "
+                        f"Received: {others[0]!r}")
     row = 0
     for node in indicators:
         k = node.num_vals
@@ -215,9 +218,9 @@ def _leaf_layout(order, columns, addresses):
                       range(node.num_components)]
         addresses[node] = (0, np.arange(row, row + node.num_outputs))
         row += node.num_outputs
-        normal_nodes.append(node)
+        continuous_nodes.append(node)
     return LeafLayout(np.asarray(ind_cols, np.int64), np.asarray(ind_vals, np.float32),
-                      np.asarray(norm_cols, np.int64), tuple(normal_nodes))
+                      np.asarray(norm_cols, np.int64), tuple(continuous_nodes))
 
 
 def _weights_layout(sums):

@@ -61,7 +61,7 @@ def run_to_leaves(model, data, sum_op, marginalize="sum", signal=True):
     d(sum_b log-value)/d(leaf log-values) under that op's backward pass."""
     x, mask = tf.constant(data.x), tf.constant(data.mask)
     with tf.GradientTape(watch_accessed_variables=False) as tape:
-        leaves = leaf_log_values(model.plan.leaves, model.normal, x, mask, marginalize)
+        leaves = leaf_log_values(model.plan.leaves, model.leaf_params, x, mask, marginalize)
         tape.watch(leaves)
         root = model.upward(leaves, sum_op)                               # [B]
         total = tf.reduce_sum(root)
@@ -180,7 +180,7 @@ def _complete(model, leaf_pass, leaf_draws):
     values = np.concatenate([np.broadcast_to(layout.indicator_vals[:, None],
                                              (len(layout.indicator_vals), signal.shape[1])),
                              np.asarray(leaf_draws)], axis=0)              # [L0, B]
-    cols = np.concatenate([layout.indicator_cols, layout.normal_cols])
+    cols = np.concatenate([layout.indicator_cols, layout.continuous_cols])
     num_cols = data.x.shape[1]
     weight = np.zeros((num_cols, signal.shape[1]))
     total = np.zeros((num_cols, signal.shape[1]))
@@ -222,15 +222,15 @@ def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None):
         evidence_mask = np.zeros(x.shape, bool)
     data = check_data(model.plan.columns, x, evidence_mask)
     leaf_pass = run_to_leaves(model, data, MaxProductBackprop(seed), marginalize="max")
-    modes = _normal_values(model, lambda: model.normal.loc_scale()[0][:, None], data)
+    modes = _continuous_values(model, lambda: model.leaf_params.loc_scale()[0][:, None], data)
     return MPEResult(_output(_complete(model, leaf_pass, modes), x),
                      leaf_pass.log_value.numpy())
 
 
-def _normal_values(model, make, data):
-    if not len(model.plan.leaves.normal_cols):
+def _continuous_values(model, make, data):
+    if not len(model.plan.leaves.continuous_cols):
         return np.zeros((0, data.x.shape[0]), np.float32)
-    return np.broadcast_to(make().numpy(), (len(model.plan.leaves.normal_cols), data.x.shape[0]))
+    return np.broadcast_to(make().numpy(), (len(model.plan.leaves.continuous_cols), data.x.shape[0]))
 
 
 def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, seed=None):
@@ -250,6 +250,6 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     data = check_data(model.plan.columns, x, evidence_mask)
     op = SumOpSampleBackprop(seed=seed)
     leaf_pass = run_to_leaves(model, data, op)
-    draws = _normal_values(model, lambda: model.normal.sample(op._generator, data.x.shape[0]),
+    draws = _continuous_values(model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]),
                            data)
     return _output(_complete(model, leaf_pass, draws), x)

@@ -7,7 +7,8 @@ import pytest
 
 from spnlab.graph import (IndicatorLeaf, ParallelSums, Product, Sum, Weights, log_value,
                           marginal, mpe, naive_bayes_mixture, node_log_values, normal_mixture,
-                          poon_domingos_example, random_spn, sample, value, variable_marginals)
+                          poon_domingos_example, random_spn, sample, to_dot, value,
+                          variable_marginals)
 from tests.graph.reference import all_states, log_values, logsumexp
 
 # -- the Poon-Domingos example by hand ---------------------------------------------------------
@@ -225,6 +226,35 @@ def test_normal_leaves_values_mpe_and_sample_means():
 
 
 # -- bad input ---------------------------------------------------------------------------------
+def test_laplace_cauchy_and_normal_leaves_mix_in_one_graph():
+    """A mixture of the three families over X and Y (X * Y per component): densities equal
+    scipy's, MPE picks the best component's locations, samples follow the mixture (KS test)."""
+    from scipy import stats
+
+    from spnlab.graph import CauchyLeaf, LaplaceLeaf, NormalLeaf, Variable
+
+    xv, yv = Variable("X"), Variable("Y")
+    leaves = [cls(num_components=1, loc=[[loc], [-loc]], scale=[[scale], [1.0]],
+                  variables=[xv, yv], name=cls.__name__)
+              for cls, loc, scale in [(NormalLeaf, 0.0, 1.0), (LaplaceLeaf, 3.0, 0.5),
+                                      (CauchyLeaf, -4.0, 2.0)]]
+    w = np.array([0.2, 0.5, 0.3])
+    root = Sum(*[Product((leaf, 0), (leaf, 1)) for leaf in leaves], weights=w)
+    dists = [(stats.norm(0, 1), stats.norm(0, 1)), (stats.laplace(3, 0.5), stats.laplace(-3, 1)),
+             (stats.cauchy(-4, 2), stats.cauchy(4, 1))]
+    x = np.random.default_rng(0).normal(scale=3, size=(50, 2))
+    want = np.log(sum(wk * dx.pdf(x[:, 0]) * dy.pdf(x[:, 1]) for wk, (dx, dy) in zip(w, dists)))
+    np.testing.assert_allclose(log_value(root, x, variables=[xv, yv]), want, rtol=1e-5)
+    # MPE without evidence: the component with the largest w * f(mode): Laplace (0.5 / (2*.5*2)).
+    modes = [wk * dx.pdf(dx.median()) * dy.pdf(dy.median()) for wk, (dx, dy) in zip(w, dists)]
+    assert int(np.argmax(modes)) == 1
+    np.testing.assert_allclose(mpe(root, variables=[xv, yv]).x, [[3.0, -3.0]], rtol=1e-6)
+    draws = sample(root, 4000, variables=[xv, yv], seed=1)[:, 0]
+    cdf = lambda t: sum(wk * dx.cdf(t) for wk, (dx, _) in zip(w, dists))  # noqa: E731
+    assert stats.kstest(draws, cdf).pvalue > 1e-3
+    assert "L(X)" in to_dot(root) and "C(Y)" in to_dot(root)
+
+
 def test_bad_input_names_the_argument_and_value():
     ex = naive_bayes_mixture(3, 2, num_vals=3)
     root = ex.root

@@ -179,13 +179,41 @@ def test_weighted_child_logits_head():
                                spnk.log_likelihood(model, x), rtol=1e-5)
 
 
-def test_multichannel_images_are_refused():
+@pytest.mark.parametrize("leaf", ["indicator", "categorical", "normal"])
+def test_multichannel_images_expand_with_one_variable_per_channel(leaf):
+    """`[B, 2, 2, 2]` images: pixel (r, c) channel k is variable `(2 r + c) * 2 + k`; each leaf
+    component is a product over the channels, and the graph is the layer model's density
+    (all 256 binary images sum to 1)."""
+    layer = {"indicator": lambda: L.IndicatorLeaf(2),
+             "categorical": lambda: L.CategoricalLeaf(2, num_categories=2, use_accumulators=True,
+                                                      accumulator_initializer=_init(12)),
+             "normal": lambda: L.NormalLeaf(2, location_initializer=keras.initializers.
+                                            RandomNormal(seed=3))}[leaf]()
+    dtype = "float32" if leaf == "normal" else "int32"
     model = spnk.SequentialSumProductNetwork([
-        keras.Input((2, 2, 2), dtype="int32"), L.IndicatorLeaf(2),
-        L.Conv2DProduct(strides=2, dilations=1, kernel_size=2, depthwise=True),
-        L.SpatialToRegions(), L.RootSum(return_weighted_child_logits=False)])
-    with pytest.raises(ValueError, match="one value per pixel"):
-        from_layer_model(model)
+        keras.Input((2, 2, 2), dtype=dtype), layer, L.Local2DSum(2, accumulator_initializer=_init(13)),
+        L.Conv2DProduct(strides=2, dilations=1, kernel_size=2, num_channels=3, seed=5),
+        L.SpatialToRegions(), L.RootSum(return_weighted_child_logits=False,
+                                        accumulator_initializer=_init(14))])
+    rng = np.random.default_rng(6)
+    x = (rng.normal(size=(20, 2, 2, 2)) if leaf == "normal"
+         else rng.integers(2, size=(20, 2, 2, 2))).astype(dtype)
+    model(x)
+    graph = from_layer_model(model)
+    assert validate(graph.root).is_valid and len(graph.variables) == 8
+    np.testing.assert_allclose(log_value(graph.root, x.reshape(20, -1), variables=graph.variables),
+                               spnk.log_likelihood(model, x), rtol=1e-5, atol=1e-5)
+    index = {v: i for i, v in enumerate(graph.variables)}
+    sums = [n for n in get_scopes(graph.root) if isinstance(n, ParallelSums)
+            and n.name.startswith("local2d_sum")]
+    for node in sums:
+        r, c = node.origin[1:]
+        assert {index[v] for v in get_scopes(graph.root)[node][0]} == \
+            {(2 * r + c) * 2, (2 * r + c) * 2 + 1}
+    if leaf != "normal":
+        states = np.array(list(itertools.product([0, 1], repeat=8)), "int32")
+        total = log_value(graph.root, states, variables=graph.variables).astype(np.float64)
+        np.testing.assert_allclose(np.exp(total).sum(), 1.0, rtol=1e-5)
 
 
 def test_categorical_leaves_on_images():

@@ -171,7 +171,7 @@ def test_gradient_training_of_normal_leaves_and_em_leaves(mixture_data):
         np.testing.assert_allclose(log_value(ex.root, data), model(data).numpy()[:, 0],
                                    rtol=1e-4, atol=1e-4)
         # leaves train only under an op that fits their parameterisation
-        model.set_sum_op(spnk.SumOpGradBackprop() if model.normal.em else
+        model.set_sum_op(spnk.SumOpGradBackprop() if model.leaf_params.em else
                          spnk.SumOpHardEMBackprop())
         assert [v.path for v in model.trainable_variables] == [v.path for v in model.accumulators]
 
