@@ -52,8 +52,8 @@ class GraphModel(keras.Model):
         train_leaves: train the location-scale leaves' parameters. They train when their
             parameterisation fits the sum op (gradient parameters with the gradient op, EM
             statistics with the EM ops) and are frozen otherwise.
-        leaf_accumulators: parameterise location-scale leaves by EM statistics (default: when the sum
-            op needs linear accumulators, i.e. is an EM op).
+        leaf_accumulators: parameterise location-scale leaves by EM statistics (default: when
+            the sum op needs linear accumulators, i.e. is an EM op).
         min_scale: smallest scale of EM-learned location-scale leaves.
 
     `set_sum_op` switches the op on the live model (the distribution does not change);
@@ -80,8 +80,9 @@ class GraphModel(keras.Model):
         self._tag_accumulators()
         em_leaves = (self.sum_op.needs_linear_accumulators if leaf_accumulators is None
                      else leaf_accumulators)
-        self.leaf_params = LocationScaleParameters(self, self.plan.leaves.continuous_nodes, em_leaves,
-                                       self._leaves_trainable(em_leaves), min_scale)
+        self.leaf_params = LocationScaleParameters(
+            self, self.plan.leaves.continuous_nodes, em_leaves,
+            self._leaves_trainable(em_leaves), min_scale)
         self.built = True
 
     @property

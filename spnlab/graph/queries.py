@@ -230,7 +230,8 @@ def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None):
 def _continuous_values(model, make, data):
     if not len(model.plan.leaves.continuous_cols):
         return np.zeros((0, data.x.shape[0]), np.float32)
-    return np.broadcast_to(make().numpy(), (len(model.plan.leaves.continuous_cols), data.x.shape[0]))
+    rows = len(model.plan.leaves.continuous_cols)
+    return np.broadcast_to(make().numpy(), (rows, data.x.shape[0]))
 
 
 def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, seed=None):
@@ -250,6 +251,6 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     data = check_data(model.plan.columns, x, evidence_mask)
     op = SumOpSampleBackprop(seed=seed)
     leaf_pass = run_to_leaves(model, data, op)
-    draws = _continuous_values(model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]),
-                           data)
+    draws = _continuous_values(
+        model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]), data)
     return _output(_complete(model, leaf_pass, draws), x)

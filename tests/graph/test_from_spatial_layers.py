@@ -191,7 +191,8 @@ def test_multichannel_images_expand_with_one_variable_per_channel(leaf):
                                             RandomNormal(seed=3))}[leaf]()
     dtype = "float32" if leaf == "normal" else "int32"
     model = spnk.SequentialSumProductNetwork([
-        keras.Input((2, 2, 2), dtype=dtype), layer, L.Local2DSum(2, accumulator_initializer=_init(13)),
+        keras.Input((2, 2, 2), dtype=dtype), layer,
+        L.Local2DSum(2, accumulator_initializer=_init(13)),
         L.Conv2DProduct(strides=2, dilations=1, kernel_size=2, num_channels=3, seed=5),
         L.SpatialToRegions(), L.RootSum(return_weighted_child_logits=False,
                                         accumulator_initializer=_init(14))])
