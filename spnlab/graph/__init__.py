@@ -27,6 +27,7 @@ from spnlab.graph.products import Product
 from spnlab.graph.random_spn import random_spn
 from spnlab.graph.render import available_engines, render_svg
 from spnlab.graph.scope import get_scope, get_scopes
+from spnlab.graph.serialize import graph_from_config, graph_to_config
 from spnlab.graph.sums import BaseSum, ParallelSums, Sum
 from spnlab.graph.traversal import (GraphCycleError, compute_graph_up, graph_weights,
                                     node_heights, topological_order)
@@ -42,7 +43,7 @@ __all__ = [
     "get_scope", "get_scopes", "validate", "is_valid", "assert_valid", "ValidityReport",
     "Violation", "to_dot", "render_svg", "available_engines",
     "ExampleSPN", "poon_domingos_example", "naive_bayes_mixture", "normal_mixture", "random_spn",
-    "GraphPlan", "compile_plan",
+    "GraphPlan", "compile_plan", "graph_to_config", "graph_from_config",
     # TensorFlow, loaded lazily:
     "GraphModel", "log_value", "value", "marginal", "variable_marginals", "mpe", "MPEResult",
     "sample", "node_log_values", "from_layer_model", "LayerGraph",

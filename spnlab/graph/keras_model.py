@@ -3,7 +3,8 @@
 The trainable variables are the sum weights and the continuous leaves' parameters; the forward pass
 is `evaluate.upward` with the model's sum op, so `model.fit` / `train_on_batch` with the core's
 `NegativeLogLikelihood` and `OnlineExpectationMaximization` (EM ops) or SGD/Adam (gradient op)
-train a hand-built graph exactly as a layer model is trained.
+train a hand-built graph exactly as a layer model is trained. The model saves as `.keras`:
+its config holds the node graph (`serialize.graph_to_config`), its variables the learned values.
 """
 import keras
 import numpy as np
@@ -16,11 +17,14 @@ from spnlab.graph.evaluate import upward
 from spnlab.graph.leaf_params import LocationScaleParameters
 from spnlab.graph.leaf_values import extend_columns, leaf_log_values
 from spnlab.graph.plan import compile_plan
+from spnlab.graph.serialize import graph_from_config, graph_to_config
 
 
 def resolve_sum_op(sum_op):
     if sum_op is None:
         return config.get_default_sum_op()
+    if isinstance(sum_op, dict):
+        sum_op = keras.saving.deserialize_keras_object(sum_op)
     if not isinstance(sum_op, SumOpBase):
         raise TypeError(f"Expected `sum_op` to be a sum op such as SumOpEMBackprop(). "
                         f"Received: sum_op={sum_op!r}")
@@ -33,6 +37,7 @@ def _check_bool_or_none(value, arg):
     return value
 
 
+@keras.saving.register_keras_serializable(package="spnlab")
 class GraphModel(keras.Model):
     """The compiled TF model of the SPN below `root`; output `[B, 1]` log-values.
 
@@ -75,6 +80,7 @@ class GraphModel(keras.Model):
                                       if logspace_accumulators is None else logspace_accumulators)
         self.sum_op._check_accumulator_space(self.logspace_accumulators)
         self.train_leaves = train_leaves
+        self.min_scale = float(min_scale)
         self.accumulators = [self._add_accumulators(shape, nodes)
                              for shape, nodes in self.plan.weights.buckets]
         self._tag_accumulators()
@@ -89,6 +95,23 @@ class GraphModel(keras.Model):
     def plan(self):
         """The `plan.GraphPlan` this model evaluates."""
         return self._plan
+
+    # -- saving ----------------------------------------------------------------------------------
+    def get_config(self):
+        """The node graph (with the data column order), the sum op and the options; the learned
+        weights and leaf parameters are the model's variables (saved by Keras)."""
+        return {"name": self.name, "graph": graph_to_config(self.plan.root,
+                                                            self.plan.columns.data),
+                "sum_op": keras.saving.serialize_keras_object(self.sum_op),
+                "logspace_accumulators": self.logspace_accumulators,
+                "train_leaves": self.train_leaves, "leaf_accumulators": self.leaf_params.em,
+                "min_scale": self.min_scale}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        root, columns = graph_from_config(config.pop("graph"))
+        return cls(root, variables=columns, **config)
 
     # -- variables ----------------------------------------------------------------------------
     def _constraint(self):

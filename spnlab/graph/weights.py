@@ -49,6 +49,18 @@ class Weights:
         rng = np.random.default_rng(seed)
         return cls(rng.dirichlet(np.full(num_children, float(alpha)), size=num_sets), name=name)
 
+    @classmethod
+    def from_normalized(cls, values, name=None):
+        """Saved, already normalised values kept bit for bit (checked as `assign` does; rows
+        must sum to 1 within 1e-9, where `assign` would divide by the sum)."""
+        weights = cls(values, name=name)
+        raw = np.asarray(values, np.float64).reshape(weights.values.shape)
+        if not np.allclose(raw.sum(axis=1), 1.0, rtol=0, atol=1e-9):
+            raise ValueError(f"Expected normalised weight sets (rows summing to 1). "
+                             f"Received: row sums {short_repr(raw.sum(axis=1))}")
+        weights._values = read_only(raw)
+        return weights
+
     @property
     def values(self):
         """Read-only float64 `[num_sets, num_children]`, rows normalised."""
