@@ -1,0 +1,109 @@
+"""Execute the course notebooks (notebooks/02_* and later) headlessly with nbclient.
+
+The notebooks check themselves: they compare every number the library computes with a brute
+force (enumeration, the max-product formula typed in by hand, numerical integration) or with
+the layer model it came from, with `assert`s. Executing them is therefore a test. On top, each
+notebook's printed output must contain a few concrete results (the validity messages naming the
+variables at fault, a live switch keeping the log-likelihood, ...).
+
+The tour (01_tour) is not run here: it is a widget notebook, driven in a real browser by
+tests/browser.
+"""
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("0[2-9]*.ipynb"))
+CELL_TIMEOUT = 300          # seconds per cell; the whole of 03 runs in well under a minute
+
+# Text that must appear in a notebook's outputs once executed.
+EXPECTED_OUTPUT = {
+    "02_by_hand.ipynb": [
+        "The SPN is valid (complete and decomposable).",
+        "Sum 'incomplete' is not complete: children 'TD[0]' and 'TE' differ in D, E",
+        "Product 'not_decomposable' is not decomposable: children 'TD[0]' and 'TD[1]' "
+        "both contain D",
+        "brute-force total 2.000",
+        "integral over h, summed over f: 1.000",
+    ],
+}
+# Regular expressions over the same text (e.g. numbers that must agree).
+EXPECTED_PATTERNS = {
+}
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+def _text(output):
+    """The plain text of one output (stream, result, display or error)."""
+    if output.get("output_type") == "stream":
+        return output.get("text", "")
+    if output.get("output_type") == "error":
+        return _ANSI.sub("", "\n".join(output.get("traceback", [])))
+    return output.get("data", {}).get("text/plain", "")
+
+
+def _outputs_text(nb):
+    return "\n".join(_text(o) for cell in nb.cells if cell.cell_type == "code"
+                     for o in cell.get("outputs", []))
+
+
+def _failure_report(nb, path, error):
+    """The failing cell's number, source and traceback."""
+    for number, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            if output.get("output_type") == "error":
+                return (f"{path.name}: cell {number} failed "
+                        f"({output.get('ename')}: {output.get('evalue')})\n"
+                        f"--- cell source ---\n{cell.source}\n"
+                        f"--- traceback ---\n{_text(output)}")
+    return f"{path.name} failed to execute:\n{_ANSI.sub('', str(error))}"
+
+
+def _execute(path):
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        pytest.fail(_failure_report(nb, path, error), pytrace=False)
+    return nb, time.perf_counter() - start
+
+
+def test_course_notebooks_exist():
+    names = [p.name for p in NOTEBOOKS]
+    for expected in EXPECTED_OUTPUT:
+        assert expected in names, f"{expected} is missing from {NOTEBOOK_DIR}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_is_stored_clean(path):
+    nb = nbformat.read(path, as_version=4)
+    nbformat.validate(nb)
+    assert nb.nbformat == 4
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    for number, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            assert cell.outputs == [], f"{path.name}: cell {number} is stored with outputs"
+            assert cell.execution_count is None, \
+                f"{path.name}: cell {number} is stored with an execution count"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_notebook_executes(path, record_property):
+    nb, seconds = _execute(path)
+    record_property("seconds", round(seconds, 1))
+    print(f"{path.name}: executed in {seconds:.1f} s")
+    text = _outputs_text(nb)
+    for expected in EXPECTED_OUTPUT.get(path.name, []):
+        assert expected in text, f"{path.name}: expected {expected!r} in the outputs"
+    for pattern in EXPECTED_PATTERNS.get(path.name, []):
+        assert re.search(pattern, text), f"{path.name}: expected /{pattern}/ in the outputs"
