@@ -32,9 +32,18 @@ EXPECTED_OUTPUT = {
         "brute-force total 2.000",
         "integral over h, summed over f: 1.000",
     ],
+    "03_learning_modes.ipynb": [
+        "all five backward passes agree with the formulas",
+        "switch em -> hard_em: LL before",
+        "switch hard_em -> grad: LL before",
+    ],
 }
 # Regular expressions over the same text (e.g. numbers that must agree).
 EXPECTED_PATTERNS = {
+    "03_learning_modes.ipynb": [
+        # the printed log-likelihoods right before and after a live switch are the same number
+        r"switch em -> hard_em: LL before (-?\d+\.\d{6}), after \1\b",
+    ],
 }
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
