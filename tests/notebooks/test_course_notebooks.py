@@ -37,12 +37,22 @@ EXPECTED_OUTPUT = {
         "switch em -> hard_em: LL before",
         "switch hard_em -> grad: LL before",
     ],
+    "04_layers_to_graphs.ipynb": [
+        "sum over all 16 assignments: 1.000000",
+        "The SPN is valid (complete and decomposable).",
+        "'Product': 288",
+        "max |graph LL - layer LL| on 32 test digits:",
+    ],
 }
 # Regular expressions over the same text (e.g. numbers that must agree).
 EXPECTED_PATTERNS = {
     "03_learning_modes.ipynb": [
         # the printed log-likelihoods right before and after a live switch are the same number
         r"switch em -> hard_em: LL before (-?\d+\.\d{6}), after \1\b",
+    ],
+    "04_layers_to_graphs.ipynb": [
+        # the expanded graph's log-likelihoods differ from the layer model's by < 1e-4
+        r"on 32 test digits: (0\.00e\+00|\d\.\d\de-(0[5-9]|[1-9]\d))",
     ],
 }
 
