@@ -5,15 +5,16 @@ a height and one `weighted_sum` of the core sum op per sum group, so a graph of 
 few hundred ops. The sums go through the core `SumOpBase.weighted_sum`, so each of the five sum
 ops (and the max-product op of MPE) brings its own backward pass to node graphs unchanged.
 
-All values are log-values in a node-output-major layout `[rows, batch]`. Where no backward
-pass is wanted (values, marginals), `sum_op=None` computes the same forward value in that
-layout directly (`log_weighted_sum`), without the transposes of the ops' `[B, S, D, I]` layout
-(3 to 5 times faster on CPU; see benchmarks/bench_graph_eval.py).
+All values are log-values in a node-output-major layout `[rows, batch]`; the sum ops take that
+layout directly (`SumOpBase.weighted_sum_node_major`: batch-contiguous forward pass, the op's
+own backward pass). Where no backward pass is wanted (values, marginals), `sum_op=None` runs
+the same forward pass without the custom-gradient wrapper (`log_weighted_sum`).
 """
 import numpy as np
 import tensorflow as tf
 
-from spnlab.core.ops.logspace import normalize_weights, safe_max
+from spnlab.core.ops.logspace import normalize_weights
+from spnlab.core.sum_ops.base import node_major_log_sum
 
 NEG_INF = float("-inf")
 
@@ -46,22 +47,10 @@ def product_values(levels, group):
 
 
 def log_weighted_sum(x, accumulators, logspace):
-    """Forward value of G sums in the node-major layout (no custom backward pass).
-
-    `y[g,o,b] = log sum_i exp(x[g,i,b]) w[g,i,o]` with w the accumulators normalised over i,
-    shifted by the max child so that the exps lie in [0, 1]; a sum whose children are all
-    -inf gives -inf.
-
-    Args:
-        x: child log-values `[G, I, B]`; accumulators `[G, I, O]`.
-
-    Returns:
-        `[G, O, B]`.
-    """
-    w = normalize_weights(accumulators, logspace, axis=-2)               # [G, I, O]
-    shift = safe_max(x, axis=1)                                          # [G, 1, B]
-    prod = tf.matmul(w, tf.exp(x - shift), transpose_a=True)             # [G, O, B]
-    return tf.math.log(prod) + shift
+    """Forward value of G sums in the node-major layout, without a backward pass of its own:
+    `[G, I, B]` child log-values and accumulators `[G, I, O]` -> `[G, O, B]` (the forward
+    pass of `SumOpBase.weighted_sum_node_major`)."""
+    return node_major_log_sum(x, normalize_weights(accumulators, logspace, axis=-2))[0]
 
 
 def sum_values(levels, group, accumulators, logspace, sum_op):
@@ -82,9 +71,7 @@ def sum_values(levels, group, accumulators, logspace, sum_op):
     w = tf.gather(accumulators, index)                                   # [G, I, O]
     if sum_op is None:
         return tf.reshape(log_weighted_sum(x, w, logspace), [g * o, -1])
-    x = tf.transpose(x, [2, 0, 1])[:, :, None, :]                        # [B, G, 1, I]
-    y = sum_op.weighted_sum(x, w[:, None], logspace)                     # [B, G, 1, O]
-    return tf.reshape(tf.transpose(y[:, :, 0, :], [1, 2, 0]), [g * o, -1])  # [G*O, B]
+    return tf.reshape(sum_op.weighted_sum_node_major(x, w, logspace), [g * o, -1])  # [G*O, B]
 
 
 def upward(plan, leaf_values, accumulators, logspace, sum_op, keep_levels=False):

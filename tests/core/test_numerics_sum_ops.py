@@ -168,3 +168,33 @@ def test_minus_infinity_gives_minus_infinity_and_no_nan(op):
     assert not np.any(np.isnan(dx)) and not np.any(np.isnan(dacc))
     if isinstance(op, (spnk.SumOpGradBackprop, spnk.SumOpEMBackprop)):
         assert np.all(dx[0] == 0) and np.all(dx[1, :, :, :2] == 0)
+
+
+@pytest.mark.parametrize("make_op", [
+    lambda: spnk.SumOpGradBackprop(), lambda: spnk.SumOpGradBackprop(logspace_accumulators=False),
+    lambda: spnk.SumOpEMBackprop(), lambda: spnk.SumOpHardEMBackprop(seed=3),
+    lambda: spnk.SumOpUnweightedHardEMBackprop(seed=3), lambda: spnk.SumOpSampleBackprop(seed=3)],
+    ids=["grad-log", "grad-linear", "em", "hard", "unweighted", "sample"])
+def test_node_major_entry_gives_the_layer_layout_values_and_signals(make_op):
+    """`weighted_sum_node_major` on `[G, I, B]` (G = S * D sums) equals `weighted_sum` on
+    `[B, S, D, I]`: values, child signals and accumulator signals, with -inf children and a
+    row whose children are all -inf. Random ops use the same seed (draws in the same order)."""
+    logspace = make_op().default_logspace_accumulators()
+    x, acc = random_case(9, logspace)
+    x[0, 0, 0, :] = -np.inf                                            # probability 0
+    x[1, 1, 2, 1] = -np.inf
+    dy = -np.abs(np.random.default_rng(10).normal(size=(B, S, D, O)))
+    y, dx, dacc = signals(make_op(), x, acc, logspace, dy)
+    x_nm = tf.constant(x.reshape(B, S * D, I).transpose(1, 2, 0))             # [G, I, B]
+    acc_nm = tf.constant(acc.reshape(S * D, I, O))
+    with tf.GradientTape() as tape:
+        tape.watch([x_nm, acc_nm])
+        y_nm = make_op().weighted_sum_node_major(x_nm, acc_nm, logspace)       # [G, O, B]
+    dy_nm = tf.constant(dy.reshape(B, S * D, O).transpose(1, 2, 0))
+    dx_nm, dacc_nm = tape.gradient(y_nm, [x_nm, acc_nm], output_gradients=dy_nm)
+    back = lambda t, last: t.numpy().transpose(2, 0, 1).reshape(B, S, D, last)  # noqa: E731
+    np.testing.assert_allclose(back(y_nm, O), y, rtol=1e-12)
+    np.testing.assert_allclose(back(dx_nm, I), dx, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dacc_nm.numpy().reshape(S, D, I, O), dacc, rtol=1e-10,
+                               atol=1e-12)
+    assert not np.isnan(dx_nm.numpy()).any() and not np.isnan(dacc_nm.numpy()).any()

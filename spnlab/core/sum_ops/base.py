@@ -13,7 +13,7 @@ import keras
 import tensorflow as tf
 
 from spnlab.core.ops.logspace import normalize_log_weights, normalize_log_weights_vjp, \
-    normalize_weights
+    normalize_weights, safe_max
 from spnlab.core.ops.xla import batched_matmul, static_size
 from spnlab.core.sum_ops.children import DenseChildren, ProductChildren
 
@@ -65,6 +65,8 @@ class SumOpBase:
     normalizes_counts = False
     # Max-product forward (y = max_i x_i + l_ij); only the internal MPE op turns it on.
     max_product = False
+    # `_backward` is `soft_signals` (gradient, soft EM): node graphs then run it node-major.
+    soft_backward = False
 
     def default_logspace_accumulators(self):
         """Whether a sum layer using this op keeps its accumulators in log space by default."""
@@ -83,6 +85,49 @@ class SumOpBase:
             `[batch, scopes, decomps, num_out]` log-values.
         """
         return self._dense_sum(x, accumulators, logspace_accumulators, DenseChildren)
+
+    def weighted_sum_node_major(self, x, accumulators, logspace_accumulators):
+        """`weighted_sum` for G sums in the node-major layout of node graphs, batch last.
+
+        Node-graph sums have a few children each and the batch is the long axis, so the
+        forward pass runs as `w^T @ exp(x - shift)` with the batch contiguous (2 to 3 times
+        faster on CPU than the layer layout for 2-3 children). The backward pass is the
+        soft signals in the same layout for the gradient and soft-EM ops, else this op's
+        `_backward` on the values moved to the `[S, D, B, I]` layout (S = G, D = 1); either
+        way the signals are those of `weighted_sum`.
+
+        Args:
+            x: child log-values `[G, num_in, batch]`.
+            accumulators: unnormalised weights `[G, num_in, num_out]`.
+
+        Returns:
+            `[G, num_out, batch]` log-values.
+        """
+        @tf.custom_gradient
+        def _sum(x, accumulators):
+            w = normalize_weights(accumulators, logspace_accumulators, axis=-2)    # [G, I, O]
+            y, prod, e = node_major_log_sum(x, w, with_exps=True)                # [G, O, B]
+            if self.max_product:
+                y = tf.reduce_max(x[:, :, None, :] + tf.math.log(w)[..., None], axis=1)
+
+            def grad(dy):
+                if self.soft_backward:
+                    dx, d_log_w = soft_signals_node_major(e, w, prod, dy)
+                    return dx, self._accumulator_signal(accumulators, logspace_accumulators,
+                                                        d_log_w)
+
+                def layer_layout(t):
+                    return tf.transpose(t, [0, 2, 1])[:, None]                    # [G, 1, B, .]
+                children = DenseChildren(layer_layout(x), scopes_first=True)
+                cache = ForwardCache(children, w[:, None], layer_layout(prod), layer_layout(y))
+                dx, d_log_w = self._backward(cache, layer_layout(dy))
+                return (tf.transpose(dx[:, 0], [0, 2, 1]),
+                        self._accumulator_signal(accumulators, logspace_accumulators,
+                                                 d_log_w[:, 0]))
+
+            return y, grad
+
+        return _sum(x, accumulators)
 
     def weighted_product_sum(self, x, num_factors, accumulators, logspace_accumulators):
         """`DenseSum(DenseProduct(num_factors)(x))` in one pass, with this op's backward pass.
@@ -185,6 +230,25 @@ class SumOpBase:
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
         return f"{type(self).__name__}({args})"
+
+
+def node_major_log_sum(x, w, with_exps=False):
+    """`y[g,o,b] = log sum_i exp(x[g,i,b]) w[g,i,o]` for child log-values `x [G, I, B]` and
+    normalised weights `w [G, I, O]`, shifted by the max child so that the exps lie in [0, 1]
+    (a sum whose children are all -inf gives -inf). Returns `(y, prod)`, both `[G, O, B]`,
+    `prod = w^T @ e` with `e = exp(x - shift)` `[G, I, B]` (also returned `with_exps`)."""
+    shift = safe_max(x, axis=1)                                          # [G, 1, B]
+    e = tf.exp(x - shift)
+    prod = tf.matmul(w, e, transpose_a=True)                             # [G, O, B]
+    y = tf.math.log(prod) + shift
+    return (y, prod, e) if with_exps else (y, prod)
+
+
+def soft_signals_node_major(e, w, prod, dy):
+    """`soft_signals` in the node-major layout: `e [G, I, B]`, `w [G, I, O]`, `prod` and `dy`
+    `[G, O, B]` -> `(dx [G, I, B], d_log_w [G, I, O])`."""
+    c = tf.math.divide_no_nan(dy, prod)                                  # [G, O, B]
+    return e * tf.matmul(w, c), w * tf.matmul(e, c, transpose_b=True)
 
 
 def max_product(x, log_w, max_elements=2 ** 26):

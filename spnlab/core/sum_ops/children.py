@@ -3,7 +3,9 @@
 The sum ops work in a scopes-first layout, `[S, D, B, I]`, in which every (scope, decomp) pair is
 one batched matrix product with no transposes of the large tensors. Two kinds of children:
 
-- `DenseChildren`: a region tensor `[B, S, D, I]` (whatever layer came before the sum).
+- `DenseChildren`: a region tensor `[B, S, D, I]` (whatever layer came before the sum), or
+  with `scopes_first=True` already `[S, D, B, I]` (callers such as the node-graph evaluator
+  that keep their values node-major then skip two transposes per pass).
 - `ProductChildren`: the *input* of a `DenseProduct(F)` that feeds the sum, `[B, S*F, D, N]`.
   The product layer's output `[B, S, D, N**F]` is never materialised in log space: the
   exponentiated children of the sum are the outer product of the F factors' exponentials,
@@ -30,11 +32,13 @@ from spnlab.core.sum_ops.winners import draw_coins, select_winners
 
 
 class DenseChildren:
-    """Children given as a region tensor `x` `[B, S, D, I]`."""
+    """Children given as a region tensor `x` `[B, S, D, I]` (`scopes_first`: `[S, D, B, I]`;
+    the child signals then come back in that layout too)."""
 
-    def __init__(self, x):
+    def __init__(self, x, scopes_first=False):
         self.input = x
-        self._x = tf.transpose(x, [1, 2, 0, 3])                            # [S, D, B, I]
+        self.scopes_first = scopes_first
+        self._x = x if scopes_first else tf.transpose(x, [1, 2, 0, 3])     # [S, D, B, I]
         self.shift = safe_max(self._x, axis=-1)                            # [S, D, B, 1]
         self.e = tf.exp(self._x - self.shift)                              # [S, D, B, I]
 
@@ -49,11 +53,13 @@ class DenseChildren:
         return tf.reshape(k, tf.shape(self._x)[:3])
 
     def signal_of(self, g):
+        if self.scopes_first:
+            return self.e * g                                              # [S, D, B, I]
         return tf.transpose(self.e * g, [2, 0, 1, 3])                      # [B, S, D, I]
 
     def winner_signal(self, idx, k, values):
         s, d, b = idx[:, 0], idx[:, 1], idx[:, 2]
-        target = tf.stack([b, s, d, k], axis=1)
+        target = tf.stack([s, d, b, k] if self.scopes_first else [b, s, d, k], axis=1)
         return tf.scatter_nd(target, values, tf.shape(self.input, tf.int64))
 
 

@@ -19,6 +19,7 @@ class SumOpEMBackprop(SumOpBase):
 
     needs_linear_accumulators = True
     normalizes_counts = True
+    soft_backward = True
 
     def _backward(self, cache, dy):
         return soft_signals(cache, dy)

@@ -15,6 +15,7 @@ class SumOpGradBackprop(SumOpBase):
     """
 
     chain_to_accumulators = True
+    soft_backward = True
 
     def __init__(self, logspace_accumulators=None):
         if logspace_accumulators is not None and not isinstance(logspace_accumulators, bool):
