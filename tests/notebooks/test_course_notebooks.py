@@ -9,12 +9,15 @@ variables at fault, a live switch keeping the log-likelihood, ...).
 The tour (01_tour) is not run here: it is a widget notebook, driven in a real browser by
 tests/browser.
 """
+import os
 import re
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -59,6 +62,15 @@ EXPECTED_PATTERNS = {
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
+class _ThisInterpreter(AsyncKernelManager):
+    """A python3 kernel on the interpreter running the tests (the project's venv), whatever
+    "python3" kernelspec a user may have installed elsewhere."""
+
+    def format_kernel_cmd(self, extra_arguments=None):
+        return [sys.executable, "-m", "ipykernel_launcher",
+                "-f", os.path.realpath(self.connection_file), *(extra_arguments or [])]
+
+
 def _text(output):
     """The plain text of one output (stream, result, display or error)."""
     if output.get("output_type") == "stream":
@@ -88,6 +100,7 @@ def _failure_report(nb, path, error):
 def _execute(path):
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                            kernel_manager_class=_ThisInterpreter,
                             resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
     start = time.perf_counter()
     try:
