@@ -46,7 +46,7 @@ __all__ = [
     "GraphPlan", "compile_plan", "graph_to_config", "graph_from_config",
     # TensorFlow, loaded lazily:
     "GraphModel", "log_value", "value", "marginal", "variable_marginals", "mpe", "MPEResult",
-    "sample", "node_log_values", "from_layer_model", "LayerGraph",
+    "sample", "node_log_values", "posterior_mean", "from_layer_model", "LayerGraph",
 ]
 
 # name -> module of the TensorFlow half, imported on first attribute access (PEP 562)
@@ -54,6 +54,7 @@ _LAZY = {
     "GraphModel": "keras_model", "log_value": "queries", "value": "queries",
     "marginal": "queries", "variable_marginals": "queries", "mpe": "queries",
     "MPEResult": "queries", "sample": "queries", "node_log_values": "queries",
+    "posterior_mean": "queries",
     "from_layer_model": "from_layers", "LayerGraph": "from_layers",
 }
 

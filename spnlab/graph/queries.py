@@ -16,7 +16,8 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core.sum_ops.em import SumOpEMBackprop
-from spnlab.core.sum_ops.hard_em import MaxProductBackprop, SumOpSampleBackprop
+from spnlab.core.sum_ops.hard_em import (MaxProductBackprop, SumOpHardEMBackprop,
+                                         SumOpSampleBackprop)
 from spnlab.graph.data import check_data, check_num_samples
 from spnlab.graph.keras_model import GraphModel
 from spnlab.graph.leaf_values import leaf_log_values
@@ -166,7 +167,7 @@ def _marginals_by_evaluation(model, data, discrete):
     return result
 
 
-def _complete(model, leaf_pass, leaf_draws):
+def _complete(model, leaf_pass, leaf_draws, round_discrete=True):
     """Fill the unobserved columns from the leaf rows the signal reached.
 
     A column's value is the signal-weighted mean of its reached rows' values (for a valid SPN,
@@ -188,7 +189,8 @@ def _complete(model, leaf_pass, leaf_draws):
     np.add.at(total, cols, signal * values)
     filled = np.divide(total, weight, out=np.zeros_like(total), where=weight > 0).T  # [B, C]
     discrete = np.array([v.num_vals is not None for v in model.plan.columns.variables])
-    filled[:, discrete] = np.round(filled[:, discrete])
+    if round_discrete:
+        filled[:, discrete] = np.round(filled[:, discrete])
     return np.where(data.mask, data.x, filled)
 
 
@@ -200,28 +202,46 @@ def _output(completed, x):
     return completed.astype(np.float32)
 
 
-def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None):
+def _no_evidence(model, num_rows):
+    """All-unobserved data: int32 zeros when every column is discrete, else float32."""
+    columns = model.plan.columns.data
+    dtype = np.int32 if all(v.num_vals is not None for v in columns) else np.float32
+    x = np.zeros([num_rows, len(columns)], dtype)
+    return x, np.zeros(x.shape, bool)
+
+
+MPE_METHODS = ("max_product", "hard_em")
+
+
+def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None, method="max_product"):
     """Most probable explanation by max-product and backtracking; observed values are kept.
 
     The upward pass replaces every sum by its weighted max (`MaxProductBackprop`) and gives an
     unobserved leaf its mode's density; the backward pass is hard EM (each sum's signal goes to
     its winning child), so the leaves with a signal form the MPE induced tree. Unobserved
-    columns take the values of the reached leaves (indicator value, normal mode); latent
+    columns take the values of the reached leaves (indicator value, leaf mode); latent
     variables their chosen child.
 
     Args:
         x, evidence_mask: the evidence; `x=None` means none (one row, all unobserved).
         seed: seed of the tie-breaking generator.
+        method: "max_product" (above), or "hard_em": LibSPN-Keras' completion, an ordinary
+            sum pass (unobserved variables summed out) and the hard-EM backward pass, each sum
+            following its child of largest weighted value `x_i + log w_i`.
 
     Returns:
-        `MPEResult(x [B, C + L], log_value [B])`.
+        `MPEResult(x [B, C + L], log_value [B])` (hard_em: the marginal log-value).
     """
+    if method not in MPE_METHODS:
+        raise ValueError(f"Expected `method` in {MPE_METHODS}. Received: method={method!r}")
     model = as_model(spn, variables)
     if x is None:
-        x = np.zeros([1, len(model.plan.columns.data)], np.float32)
-        evidence_mask = np.zeros(x.shape, bool)
+        x, evidence_mask = _no_evidence(model, 1)
     data = check_data(model.plan.columns, x, evidence_mask)
-    leaf_pass = run_to_leaves(model, data, MaxProductBackprop(seed), marginalize="max")
+    if method == "max_product":
+        leaf_pass = run_to_leaves(model, data, MaxProductBackprop(seed), marginalize="max")
+    else:
+        leaf_pass = run_to_leaves(model, data, SumOpHardEMBackprop(seed=seed))
     modes = _continuous_values(model, lambda: model.leaf_params.loc_scale()[0][:, None], data)
     return MPEResult(_output(_complete(model, leaf_pass, modes), x),
                      leaf_pass.log_value.numpy())
@@ -243,8 +263,7 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     """
     model = as_model(spn, variables)
     if x is None:
-        x = np.zeros([check_num_samples(num_samples), len(model.plan.columns.data)], np.float32)
-        evidence_mask = np.zeros(x.shape, bool)
+        x, evidence_mask = _no_evidence(model, check_num_samples(num_samples))
     elif num_samples is not None:
         raise ValueError("Expected either `num_samples` or `x`, not both. "
                          f"Received: num_samples={num_samples!r}")
@@ -254,3 +273,18 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     draws = _continuous_values(
         model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]), data)
     return _output(_complete(model, leaf_pass, draws), x)
+
+
+def posterior_mean(spn, x, evidence_mask, variables=None):
+    """`E[x_v | evidence]` for the unobserved columns, observed ones kept, `[B, C + L]` float32.
+
+    One soft-EM pass to the leaves gives each leaf output its posterior probability of being
+    reached (the derivative of the log-value); a column's mean is the posterior-weighted mean
+    of its reached leaf outputs' means (indicator values, location-scale locations; a Cauchy
+    component has no mean, its location, the median, is used).
+    """
+    model = as_model(spn, variables)
+    data = check_data(model.plan.columns, x, evidence_mask)
+    leaf_pass = run_to_leaves(model, data, SumOpEMBackprop())
+    means = _continuous_values(model, lambda: model.leaf_params.loc_scale()[0][:, None], data)
+    return _complete(model, leaf_pass, means, round_discrete=False).astype(np.float32)

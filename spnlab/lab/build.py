@@ -7,12 +7,16 @@ the same config, which is what checkpoints, comparisons and views need.
 """
 from dataclasses import dataclass
 
+import keras
 import numpy as np
 
 import spnlab.core as spnk
+from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
-from spnlab.core.layers.sum_layers import SumLayerBase
+from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes
+from spnlab.core.layers.sum_layers import DenseSum, RootSum, SumLayerBase
+from spnlab.core.models.region_graph import region_graph_permutation
 from spnlab.lab.ops import make_op
 
 
@@ -28,7 +32,11 @@ class LayerEntry:
 
 
 def layer_entries(model):
-    """The leaf, sum and product layers of `model` with their keys, in model order."""
+    """The leaf, sum and product layers of `model` with their keys, in model order. A node
+    graph (`GraphModel`) is one sum layer `S1`: one sum op drives all its sums."""
+    from spnlab.lab.graph_model import is_graph_model
+    if is_graph_model(model):
+        return [LayerEntry("S1", model, "sum", 0)]
     entries, counts = [], {"sum": 0, "product": 0}
     for position, layer in enumerate(model.layers):
         if isinstance(layer, SumLayerBase):
@@ -56,6 +64,23 @@ def build_ratspn(config, num_vars, sum_op_spec):
                         num_sums=config.num_sums, sum_op=make_op(sum_op_spec, 0),
                         seed=config.seed)
     model.build((None, num_vars))
+    _init_dirichlet(model, config)
+    return model
+
+
+def build_model(config, num_vars, sum_op_spec):
+    """The config's built-in structure ("ratspn" or "poon_domingos") over `num_vars` variables,
+    every sum layer on `sum_op_spec`, weights ~ Dirichlet(`config.init_alpha`) from `config.seed`.
+    """
+    builders = {"ratspn": build_ratspn, "poon_domingos": build_poon_domingos}
+    if config.structure not in builders:
+        raise ValueError(f"Expected `structure` in {tuple(builders)} to build a model. "
+                         f"Received: structure={config.structure!r}")
+    return builders[config.structure](config, num_vars, sum_op_spec)
+
+
+def _init_dirichlet(model, config):
+    """Sum weights ~ Dirichlet(`config.init_alpha`), drawn from one generator, layer by layer."""
     rng = np.random.default_rng(np.random.SeedSequence([config.seed, 3]))
     for layer in model.sum_layers:
         shape = tuple(layer.accumulators.shape)                       # [S, D, I, O]
@@ -65,4 +90,112 @@ def build_ratspn(config, num_vars, sum_op_spec):
         weights /= weights.sum(axis=2, keepdims=True)
         value = np.log(weights) if layer.logspace_accumulators else weights
         layer.accumulators.assign(value.astype(np.float32))
+
+
+# -- Poon & Domingos (2011) image structure ------------------------------------------------------
+# Rectangles are (top, left, height, width) in pixels; variable = row * image width + col.
+
+def region_cuts(rect, resolution):
+    """Every axis-aligned way of cutting `rect` in two, as `(axis, position)` (axis 0: a cut
+    between rows). A rectangle that a line of the `resolution` grid crosses is cut on grid lines
+    only (Poon & Domingos' coarse resolution); one inside a single grid cell, at every pixel."""
+    spans = ((rect[0], rect[2]), (rect[1], rect[3]))                # (start, size) per axis
+    every = [(axis, p) for axis, (start, size) in enumerate(spans)
+             for p in range(start + 1, start + size)]
+    return [cut for cut in every if cut[1] % resolution == 0] or every
+
+
+def _halves(rect, axis, position):
+    top, left, height, width = rect
+    if axis == 0:
+        return (top, left, position - top, width), (position, left, top + height - position, width)
+    return (top, left, height, position - left), (top, position, height, left + width - position)
+
+
+def _balanced_region_tree(rect, image_width, resolution, parent_axis):
+    """A binary region tree of `rect` down to pixels: each rectangle is cut once, by the cut of
+    `region_cuts` nearest the middle of its longer side (a square: across its parent's cut)."""
+    top, left, height, width = rect
+    if height * width == 1:
+        return spnk.RegionVariable(top * image_width + left)
+    sizes = (height, width)
+    axis, position = min(region_cuts(rect, resolution), key=lambda cut: (
+        -sizes[cut[0]], cut[0] == parent_axis,
+        abs(2 * cut[1] - 2 * rect[cut[0]] - sizes[cut[0]]), cut[1]))
+    return spnk.RegionNode([_balanced_region_tree(half, image_width, resolution, axis)
+                            for half in _halves(rect, axis, position)])
+
+
+def poon_domingos_region_graphs(image_shape, resolution=1):
+    """One region tree per cut of the whole image (`region_cuts` of it, all of them); below the
+    cut, every rectangle is cut once, near its middle, down to single pixels. Returns the list of
+    `RegionNode` roots (the root region's decompositions)."""
+    height, width = image_shape
+    image = (0, 0, height, width)
+    return [spnk.RegionNode([_balanced_region_tree(half, width, resolution, axis)
+                             for half in _halves(image, axis, position)])
+            for axis, position in region_cuts(image, resolution)]
+
+
+def _stacked_permutations(roots):
+    """The scope orders `[D, 2**L]` of binary region trees as one dense stack of L levels: a
+    tree of fewer levels gets its leaf slots padded at the bottom (a factor log 1)."""
+    perms = []
+    for root in roots:
+        perm, arities = region_graph_permutation(root)
+        if set(arities) != {2}:
+            raise ValueError(f"Expected binary region trees. Received fan-ins {arities}")
+        perms.append(np.asarray(perm))
+    width = max(len(p) for p in perms)
+    out = np.full((len(perms), width), -1, np.int32)
+    for d, perm in enumerate(perms):
+        out[d, ::width // len(perm)] = perm
+    return out
+
+
+def build_poon_domingos(config, num_vars, sum_op_spec):
+    """The Poon & Domingos (2011) image architecture over `config.image_shape` pixels, as a
+    dense `SequentialSumProductNetwork` `[B, rows * cols] -> [B, 1]` (binary pixels).
+
+    PD's region graph is a DAG: every rectangle is cut in every axis-aligned way into two, each
+    region has `num_sums` sums over the products of all its cuts, and a sub-rectangle is shared
+    by every parent that produces it. The dense layer stack (`[B, scopes, decomps, nodes]`,
+    LibSPN-Keras' layout and `region_graph_to_dense_spn`'s) cannot share a region between
+    parents or mix several cuts below the root (decompositions meet only at the root), so this
+    builds the closest structure it holds:
+
+    - the root sum mixes every cut of the whole image (`region_cuts`: all of them at
+      `region_resolution` 1; with a coarser resolution, cuts on that pixel grid only), each cut
+      a decomposition (`FlatToRegions(D)`) — exactly PD's root: `D * num_sums**2` products;
+    - below the root, each decomposition is a region tree (`RegionNode` / `RegionVariable`,
+      `region_graph_permutation`): every rectangle cut once, nearest the middle of its longer
+      side, down to single pixels, with `num_sums` sums per region (its own weights in each
+      decomposition: no sharing);
+    - each pixel has `num_input_distributions` Bernoulli mixtures (`IndicatorLeaf(2)` and a
+      `DenseSum`, as `build_ratspn`), per decomposition.
+
+    Trees shallower than the deepest are padded at the bottom (log 1 factors), so all share one
+    stack of `DenseProduct(2)` / `DenseSum(num_sums)` levels, topped by the `RootSum`. Weights
+    ~ Dirichlet(`init_alpha`) from `seed`, as `build_ratspn`.
+    """
+    height, width = config.image_shape
+    if height * width != num_vars:
+        raise ValueError(f"Expected `image_shape` with {num_vars} pixels (one per variable). "
+                         f"Received: image_shape={tuple(config.image_shape)}")
+    perms = _stacked_permutations(poon_domingos_region_graphs(config.image_shape,
+                                                               config.region_resolution))
+    op = make_op(sum_op_spec, 0)
+    levels = int(np.log2(perms.shape[1]))
+    layers = [keras.Input(shape=(num_vars,), dtype="int32"),
+              FlatToRegions(len(perms), dtype="int32"), IndicatorLeaf(2),
+              DenseSum(config.num_input_distributions, sum_op=op),
+              PermuteAndPadScopes(perms)]
+    for level in range(levels):
+        layers.append(DenseProduct(2))
+        if level < levels - 1:
+            layers.append(DenseSum(config.num_sums, sum_op=op))
+    layers.append(RootSum(return_weighted_child_logits=False, sum_op=op))
+    model = spnk.SequentialSumProductNetwork(layers)
+    model.build((None, num_vars))
+    _init_dirichlet(model, config)
     return model

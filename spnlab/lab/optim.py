@@ -21,6 +21,11 @@ GROUPS = ("em", "gradient")
 def partition(model):
     """`{"em": [variables], "gradient": [variables]}` for `model.trainable_variables`."""
     em_ids = set()
+    if getattr(model, "leaf_params", None) is not None:                 # a node graph
+        if uses_em_optimizer(model.sum_op):
+            em_ids.update(id(v) for v in model.accumulators)
+        if model.leaf_params.em:
+            em_ids.update(id(v) for v in model.leaf_params.variables)
     for layer in model.layers:
         if isinstance(layer, SumLayerBase) and uses_em_optimizer(layer.sum_op):
             em_ids.add(id(layer.accumulators))

@@ -1,13 +1,14 @@
 """Queries a view asks of a session: marginals, completions, samples, node signals, the graph.
 
-A mixin of `Session`; every method delegates the inference to `spnlab.core.queries` and never
-changes the session's state.
+A mixin of `Session`; every method delegates the inference to `spnlab.core.queries` (layer
+models) or `spnlab.graph` (node-graph models) and never changes the session's state.
 """
 from typing import NamedTuple, Optional
 
 import numpy as np
 
 import spnlab.core as spnk
+from spnlab.lab.graph_model import graph_weight_columns, is_graph_model, per_node_values
 from spnlab.lab.masks import evidence_mask as _evidence_mask
 
 COMPLETION_METHODS = ("mpe", "hard_em", "mean", "sample")
@@ -32,6 +33,7 @@ class GraphSnapshot(NamedTuple):
     layer_values: dict
     layer_names: dict
     step: int
+    node_values: Optional[dict] = None   # {node name: float}, given directly for node graphs
 
 
 def _rows(x, arg_name):
@@ -54,8 +56,13 @@ class QueryMixin:
         """log p(x) per row `[B]` (numpy)."""
         x, one = _rows(x, "x")
         with self._busy("log_likelihood"):
-            out = spnk.log_likelihood(self.model, x)
+            out = self._eager_log_likelihood(x)
         return out[0] if one else out
+
+    def _eager_log_likelihood(self, x):
+        if is_graph_model(self.model):
+            return graph_queries().log_value(self.model, x)
+        return spnk.log_likelihood(self.model, x)
 
     def evaluate(self, split="test"):
         """Mean log-likelihood (nats per sample) of the "train" or "test" rows; None if empty."""
@@ -78,7 +85,10 @@ class QueryMixin:
         mask = np.zeros(x.shape, bool) if evidence_mask is None else _rows(evidence_mask,
                                                                            "evidence_mask")[0]
         with self._busy("marginals"):
-            out = spnk.variable_marginals(self.model, x, mask)
+            if is_graph_model(self.model):
+                out = _graph_marginals(self.model, x, mask)
+            else:
+                out = spnk.variable_marginals(self.model, x, mask)
         return out[0] if one else out
 
     def complete(self, x, evidence_mask, method="mpe", seed=None):
@@ -95,7 +105,9 @@ class QueryMixin:
         x, one = _rows(x, "x")
         mask, _ = _rows(evidence_mask, "evidence_mask")
         with self._busy("complete"):
-            if method == "mpe":
+            if is_graph_model(self.model):
+                out = _graph_complete(self.model, x, mask, method, seed)
+            elif method == "mpe":
                 out = spnk.mpe(self.model, x, mask, method="max_product", seed=seed)
             elif method == "hard_em":
                 out = spnk.mpe(self.model, x, mask, method="hard_em", seed=seed)
@@ -108,6 +120,9 @@ class QueryMixin:
     def sample(self, num_samples, seed=None):
         """Ancestral samples `[num_samples, V]`."""
         with self._busy("sample"):
+            if is_graph_model(self.model):
+                columns = len(self.model.plan.columns.data)
+                return graph_queries().sample(self.model, num_samples, seed=seed)[:, :columns]
             return spnk.sample(self.model, num_samples, seed=seed)
 
     def evidence_mask(self, kind, num_rows=1, hidden_fraction=0.5, seed=0):
@@ -134,6 +149,8 @@ class QueryMixin:
         if signal == "weights":
             if entry.kind != "sum":
                 return None
+            if is_graph_model(self.model):
+                return graph_weight_columns(self.model)
             return np.exp(entry.layer.log_weights().numpy())
         record = self.taps.latest()
         tap = None if record is None else record.layers.get(key)
@@ -154,6 +171,8 @@ class QueryMixin:
         if signal is not None and signal not in NODE_SIGNALS:
             raise ValueError(f"Expected `signal` in {NODE_SIGNALS} or None. "
                              f"Received: signal={signal!r}")
+        if is_graph_model(self.model):
+            return self._graph_of_graph_model(signal)
         try:
             from spnlab.graph import from_layer_model
         except ImportError as error:
@@ -171,3 +190,47 @@ class QueryMixin:
                     values[entry.key] = value
         names = {entry.key: entry.layer.name for entry in self._entries}
         return GraphSnapshot(graph, signal, values, names, self.step_count)
+
+    def _graph_of_graph_model(self, signal):
+        """The model's own node graph; the signal per sum node from the `S1` tap (mean over a
+        ParallelSums node's outputs; edge signals summed over the node's weight sets)."""
+        from spnlab.graph.from_layers import LayerGraph
+        model = self.model
+        graph = LayerGraph(model.plan.root, model.plan.columns.data)
+        values = None
+        if signal is not None:
+            array = self.node_signal("S1", signal)
+            values = {} if array is None else per_node_values(model, np.asarray(array, float))
+        return GraphSnapshot(graph, signal, {}, {"S1": model.name}, self.step_count, values)
+
+
+def graph_queries():
+    from spnlab.graph import queries
+    return queries
+
+
+def _graph_marginals(model, x, mask):
+    """`[B, V, C]` posteriors of the data columns (C the most values of any; zero-padded)."""
+    columns = model.plan.columns.data
+    if any(v.num_vals is None for v in columns):
+        raise ValueError("Expected discrete variables for per-variable marginals. Received a "
+                         "graph with continuous variables "
+                         f"({', '.join(v.name for v in columns if v.num_vals is None)})")
+    found = graph_queries().variable_marginals(model, x, mask)
+    width = max(v.num_vals for v in columns)
+    out = np.zeros((x.shape[0], len(columns), width))
+    for c, var in enumerate(columns):
+        out[:, c, :var.num_vals] = found[var]
+    return out
+
+
+def _graph_complete(model, x, mask, method, seed):
+    q, columns = graph_queries(), len(model.plan.columns.data)
+    if method in ("mpe", "hard_em"):
+        out = q.mpe(model, x, mask, seed=seed,
+                    method="max_product" if method == "mpe" else "hard_em").x
+    elif method == "mean":
+        out = q.posterior_mean(model, x, mask)
+    else:
+        out = q.sample(model, x=x, evidence_mask=mask, seed=seed)
+    return out[:, :columns]

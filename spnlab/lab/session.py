@@ -15,11 +15,12 @@ import spnlab.core as spnk
 from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.queries.runner import num_variables
 from spnlab.lab import state as state_lib
-from spnlab.lab.build import build_ratspn, layer_entries
+from spnlab.lab.build import build_model, layer_entries
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
                                TapSettings, as_config)
 from spnlab.lab.data import BatchStream, digits, from_arrays
 from spnlab.lab.events import EventBus
+from spnlab.lab.graph_model import GraphStep, as_graph_model, is_graph_model, sum_layers_of
 from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
 from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_from_state,
                             op_label, op_state, uses_em_optimizer)
@@ -40,9 +41,12 @@ class Session(RunMixin, QueryMixin):
     Args:
         config: None (defaults), a preset name ("digits", "classroom", "hard_em", ...), a dict
             or a `SessionConfig`.
-        model: a built layer SPN (e.g. `SequentialSumProductNetwork`) to use instead of the
-            config's RAT-SPN (`structure` becomes "custom"). Its sum ops are replaced by the
-            config's `sum_op` unless `sum_op=None` is given.
+        model: a built layer SPN (e.g. `SequentialSumProductNetwork`), a node graph
+            (`spnlab.graph.GraphModel`, or a root node, compiled with the graph's variables in
+            creation order as the data columns) to use instead of the config's RAT-SPN
+            (`structure` becomes "custom"). Its sum ops are replaced by the config's `sum_op`
+            unless `sum_op=None` is given. A node graph is one sum layer `S1` (one op for all
+            its sums; see `spnlab.lab.graph_model`).
         data: an array `[N, V]` (split by `test_fraction`) or a `(train, test)` pair instead of
             the digits (`dataset` becomes "custom").
         **overrides: config fields, e.g. `batch_size=32`.
@@ -82,8 +86,8 @@ class Session(RunMixin, QueryMixin):
             self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
         else:
             self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
-        if cfg.structure == "ratspn":
-            self.model = build_ratspn(cfg, self.data.num_vars, cfg.sum_op or "em")
+        if cfg.structure != "custom":
+            self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em")
         else:
             self.model = self._prepare_custom_model()
         self._entries = layer_entries(self.model)
@@ -99,26 +103,31 @@ class Session(RunMixin, QueryMixin):
         self._compiled = None
 
     def _prepare_custom_model(self):
-        model = self._user_model
-        if not hasattr(model, "layers") or not hasattr(model, "sum_layers"):
+        model = self._user_model = as_graph_model(self._user_model, make_op("em", 0))
+        if not is_graph_model(model) and not (hasattr(model, "layers")
+                                              and hasattr(model, "sum_layers")):
             raise TypeError("Expected `model` to be a layer SPN such as "
-                            f"SequentialSumProductNetwork. Received: model={model!r}")
+                            "SequentialSumProductNetwork, a GraphModel or a root node. "
+                            f"Received: model={model!r}")
         if not model.built:
             model.build((None, self.data.num_vars))
         if self._initial_custom_state is None:
             # Reset puts the user's model back exactly as it was given.
             self._initial_custom_state = (
-                [op_state(l.sum_op) for l in model.sum_layers],
+                [op_state(l.sum_op) for l in sum_layers_of(model)],
                 [np.array(v.numpy()) for v in model.variables])
         else:
             ops, values = self._initial_custom_state
-            for layer, (spec, generator) in zip(model.sum_layers, ops):
+            for layer, (spec, generator) in zip(sum_layers_of(model), ops):
                 layer.set_sum_op(op_from_state(spec, generator))
             for variable, value in zip(model.variables, values):
                 variable.assign(value)
         return model
 
     def _check_data_fits(self):
+        if is_graph_model(self.model):
+            self._check_graph_data()
+            return
         n_vars = num_variables(self.model)
         if n_vars is not None and n_vars != self.data.num_vars:
             raise ValueError(f"Expected data with {n_vars} variables for this model. "
@@ -137,6 +146,26 @@ class Session(RunMixin, QueryMixin):
                     raise ValueError(f"Expected {name} data values in [0, {leaf.num_components}) "
                                      f"for the IndicatorLeaf. Received values in "
                                      f"[{rows.min()}, {rows.max()}]")
+
+    def _check_graph_data(self):
+        """Data columns = the graph's variables; discrete ones hold their values."""
+        columns = self.model.plan.columns.data
+        if len(columns) != self.data.num_vars:
+            raise ValueError(f"Expected data with {len(columns)} variables for this graph "
+                             f"({', '.join(v.name for v in columns)}). Received: "
+                             f"{self.data.num_vars} variables")
+        for name, rows in (("train", self.data.train), ("test", self.data.test)):
+            for c, var in enumerate(columns):
+                if var.num_vals is None or not len(rows):
+                    continue
+                col = rows[:, c]
+                if np.any(col != np.round(col)) or col.min() < 0 or col.max() >= var.num_vals:
+                    raise ValueError(f"Expected {name} data of variable {var.name!r} (column {c})"
+                                     f" to be integers in [0, {var.num_vals}). Received values in"
+                                     f" [{col.min()}, {col.max()}]")
+        dtype = np.int32 if all(v.num_vals is not None for v in columns) else np.float32
+        self.data.train = self.data.train.astype(dtype)
+        self.data.test = self.data.test.astype(dtype)
 
     def _input_dtype(self):
         try:
@@ -209,7 +238,7 @@ class Session(RunMixin, QueryMixin):
             is_sum = e.kind == "sum"
             out.append({"key": e.key, "name": e.layer.name, "kind": e.kind,
                         "op": op_label(e.layer.sum_op) if is_sum else None,
-                        "weights_shape": tuple(e.layer.accumulators.shape) if is_sum else None,
+                        "weights_shape": _weights_shape(e.layer) if is_sum else None,
                         "num_weights": int(sum(np.prod(v.shape)
                                                for v in e.layer.trainable_variables))})
         return out
@@ -277,7 +306,7 @@ class Session(RunMixin, QueryMixin):
         # data position, the records and counters, so only those are saved (~2 ms here; it
         # grows with the model, which the lab expects to be teaching-size).
         variables = (list(self.model.variables) + self._optimizers.all_variables()
-                     + [l.sum_op._generator.state for l in self.model.sum_layers
+                     + [l.sum_op._generator.state for l in sum_layers_of(self.model)
                         if getattr(l.sum_op, "_generator", None) is not None])
         snapshot = state_lib.VariableSnapshot(variables)
         stream, counters = self._stream.state(), dict(self._counters)
@@ -295,7 +324,8 @@ class Session(RunMixin, QueryMixin):
 
     def _compiled_step(self):
         if self._compiled is None:
-            self._compiled = CompiledStep(self.model, self._entries, self._optimizers,
+            step_class = GraphStep if is_graph_model(self.model) else CompiledStep
+            self._compiled = step_class(self.model, self._entries, self._optimizers,
                                           self._config.taps, self.data.num_vars,
                                           self.data.train.dtype)
         return self._compiled
@@ -410,7 +440,7 @@ class Session(RunMixin, QueryMixin):
     def _switch(self, entries, spec):
         # Eager evaluation here: the compiled forward pass would be traced again after the switch.
         check_rows = self._check_rows()
-        ll_before = float(np.mean(spnk.log_likelihood(self.model, check_rows), dtype=np.float64))
+        ll_before = float(np.mean(self._eager_log_likelihood(check_rows), dtype=np.float64))
         switches = self._counters["switches"] + 1
         old, new, reset = {}, {}, set()
         for entry in entries:
@@ -422,7 +452,7 @@ class Session(RunMixin, QueryMixin):
             old[entry.key], new[entry.key] = op_label(old_op), op_label(new_op)
         fresh = self._optimizers.sync(self.model, self._config, reset=reset)
         self._invalidate()
-        ll_after = float(np.mean(spnk.log_likelihood(self.model, check_rows), dtype=np.float64))
+        ll_after = float(np.mean(self._eager_log_likelihood(check_rows), dtype=np.float64))
         if len(entries) == len(self._sum_entries()):
             self._config = self._config.replace(sum_op=spec, layer_sum_ops={})
         else:
@@ -502,10 +532,11 @@ class Session(RunMixin, QueryMixin):
 
     def _rebuild(self, changes, reason):
         new_config = self._config.replace(**changes)
-        if new_config.structure != self._config.structure or \
-                new_config.dataset != self._config.dataset:
-            raise ValueError("`structure` and `dataset` are fixed for a session; build a new "
-                             f"Session instead. Received: {changes!r}")
+        if new_config.dataset != self._config.dataset or (
+                new_config.structure != self._config.structure
+                and "custom" in (new_config.structure, self._config.structure)):
+            raise ValueError("`dataset` and a custom model's `structure` are fixed for a "
+                             f"session; build a new Session instead. Received: {changes!r}")
         ignored = [name for name in changes
                    if (name in RATSPN_FIELDS and new_config.structure == "custom")
                    or (name in DIGITS_FIELDS and new_config.dataset == "custom")]
@@ -549,6 +580,14 @@ class Session(RunMixin, QueryMixin):
     def __repr__(self):
         return (f"Session(structure={self._config.structure!r}, dataset={self._config.dataset!r}, "
                 f"step={self.step_count}, sum_ops={self.sum_ops})")
+
+
+def _weights_shape(layer):
+    """A sum layer's accumulator shape; a node graph's: the shapes of its weight buckets."""
+    acc = layer.accumulators
+    if isinstance(acc, (list, tuple)):
+        return [tuple(v.shape) for v in acc]
+    return tuple(acc.shape)
 
 
 def _scalars(stats):

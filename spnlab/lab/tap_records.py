@@ -45,11 +45,15 @@ class TapRecord:
 
 
 def selection_entropy(counts):
-    """`(mean entropy in nats, mean entropy / log(num_children))` over reached sums, or Nones.
+    """`(mean entropy in nats, mean of entropy / log(num_children))` over reached sums, or
+    Nones.
 
     Args:
-        counts: `[S, D, I, O]` child-selection counts.
+        counts: `[S, D, I, O]` child-selection counts; NaN marks a missing child (node-graph
+            weight sets with fewer children than others, see `lab.graph_model`).
     """
+    edge = ~np.isnan(counts)
+    counts = np.where(edge, counts, 0.0)
     totals = counts.sum(axis=2, keepdims=True)                           # [S, D, 1, O]
     reached = totals[:, :, 0, :] > 0
     if not reached.any():
@@ -58,17 +62,19 @@ def selection_entropy(counts):
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(p > 0, -p * np.log(p), 0.0)
     h = terms.sum(axis=2)[reached]                                       # [num reached]
-    num_children = counts.shape[2]
-    mean = float(h.mean())
-    return mean, (mean / np.log(num_children) if num_children > 1 else 0.0)
+    num_children = edge.sum(axis=2)[reached]                             # [num reached]
+    norm = np.divide(h, np.log(num_children), out=np.zeros_like(h), where=num_children > 1)
+    return float(h.mean()), float(norm.mean())
 
 
 def dead_fraction(count_window):
     """Fraction of edges never chosen in `count_window` (a list of `[S, D, I, O]` counts) among
     the sums reached at least once in it; None if none was reached."""
     total = np.sum(count_window, axis=0)                                 # [S, D, I, O]
+    missing = np.isnan(total)                                            # no such child
+    total = np.where(missing, 0.0, total)
     reached = total.sum(axis=2, keepdims=True) > 0                       # [S, D, 1, O]
-    edges = np.broadcast_to(reached, total.shape)
+    edges = np.broadcast_to(reached, total.shape) & ~missing
     if not edges.any():
         return None
     return float(np.count_nonzero((total <= 0) & edges) / np.count_nonzero(edges))

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
 from spnlab.core.ops.logspace import logsumexp
+from spnlab.lab.graph_model import sum_layers_of
 from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
 
 
@@ -125,7 +126,7 @@ class Evaluator:
         self._fns.clear()
 
     def __call__(self, x):
-        key = tuple(layer.logspace_accumulators for layer in self._model.sum_layers)
+        key = tuple(layer.logspace_accumulators for layer in sum_layers_of(self._model))
         fn = self._fns.get(key)
         if fn is None:
             model = self._model

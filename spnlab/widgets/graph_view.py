@@ -50,7 +50,10 @@ class GraphView(SessionView):
         num_nodes = len(order) if root is snapshot.graph.root else len(topological_order(root))
         collapsed = self.collapsed.value or num_nodes > MAX_NODES
         names = {layer["name"]: layer["key"] for layer in self.session.layers}
-        values = node_values(root, snapshot.layer_values, names) if snapshot.signal else None
+        if snapshot.node_values is not None:                    # a node-graph model
+            values = snapshot.node_values
+        else:
+            values = node_values(root, snapshot.layer_values, names) if snapshot.signal else None
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
         return to_dot(root, values=values or None, collapsed=collapsed, weights="width")

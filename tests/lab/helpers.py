@@ -2,6 +2,7 @@
 import numpy as np
 
 from spnlab.lab import Session
+from spnlab.lab.graph_model import sum_layers_of
 from tests.core.reference import evaluate, small_ratspn
 
 
@@ -57,7 +58,7 @@ def all_variable_values(session):
     """Every value a step may change: model, optimisers, sum-op generators."""
     values = [v.numpy().copy() for v in session.model.variables]
     values += [v.numpy().copy() for v in session._optimizers.all_variables()]
-    values += [l.sum_op._generator.state.numpy().copy() for l in session.model.sum_layers
+    values += [l.sum_op._generator.state.numpy().copy() for l in sum_layers_of(session.model)
                if getattr(l.sum_op, "_generator", None) is not None]
     return values
 

@@ -1,0 +1,149 @@
+"""Node graphs in a Session: EM steps, winner counts, switches, queries and checkpoints checked
+against brute-force enumeration of the Poon-Domingos example and random graphs."""
+import itertools
+
+import numpy as np
+import pytest
+
+from spnlab.graph import GraphModel, poon_domingos_example, random_spn
+from spnlab.lab import Session
+from spnlab.lab.graph_model import CountsLayout
+from spnlab.lab.tap_records import dead_fraction, selection_entropy
+from tests.lab.test_checkpoint import assert_resumes_exactly
+
+# The Poon-Domingos example: S = .7 S11 S21 + .3 S12 S22 over binary X1, X2.
+S11, S12, S21, S22, ROOT = [.6, .4], [.9, .1], [.3, .7], [.2, .8], [.7, .3]
+
+
+def _pd_data():
+    rows = [[0, 0]] * 5 + [[0, 1]] * 9 + [[1, 0]] * 2 + [[1, 1]] * 4
+    return np.asarray(rows, np.int32)
+
+
+def _pd_session(sum_op="em", **overrides):
+    ex = poon_domingos_example()
+    data = _pd_data()
+    settings = dict(batch_size=len(data), test_every=0, seed=0, sum_op=sum_op,
+                    em_learning_rate=0.5)
+    settings.update(overrides)
+    return Session(model=ex.root, data=(data, data[:4]), **settings), ex
+
+
+def _joint(a, b):
+    """`(p(P1 branch, x), p(P2 branch, x))` of the example for x = (a, b)."""
+    return ROOT[0] * S11[a] * S21[b], ROOT[1] * S12[a] * S22[b]
+
+
+def _root_column(model):
+    layout = CountsLayout(model)
+    return layout.column_of_output[layout.outputs_of[model.plan.root][0]]
+
+
+def test_a_soft_em_step_blends_in_the_brute_force_posterior_counts():
+    session, ex = _pd_session()
+    x = session.data.train
+    record = session.step()
+    joint = np.array([_joint(a, b) for a, b in x])                       # [B, 2]
+    np.testing.assert_allclose(record.train_ll, np.mean(np.log(joint.sum(1))), rtol=1e-5)
+    posterior = joint / joint.sum(1, keepdims=True)
+    counts = posterior.mean(0)                                            # normalised counts
+    expected = 0.5 * np.array(ROOT) + 0.5 * counts
+    root_weights = session.model.weight_values(ex.root.weights)[0]
+    np.testing.assert_allclose(root_weights, expected / expected.sum(), rtol=1e-5)
+    tap = record.taps.layers["S1"]
+    col = _root_column(session.model)
+    np.testing.assert_allclose(tap.counts[0, 0, :2, col], posterior.sum(0), rtol=1e-4)
+
+
+def test_hard_em_winner_counts_are_the_explicit_argmax_and_dead_children_show():
+    session, ex = _pd_session("hard_em")
+    x = session.data.train
+    record = session.step()
+    winners = np.array([np.argmax(_joint(a, b)) for a, b in x])
+    col = _root_column(session.model)
+    tap = record.taps.layers["S1"]
+    np.testing.assert_array_equal(tap.counts[0, 0, :2, col], np.bincount(winners, minlength=2))
+    # Every sum has 2 children: the padded layout has no NaN; entropy by hand over reached sums.
+    assert not np.isnan(tap.counts).any()
+    assert tap.entropy == pytest.approx(selection_entropy(tap.counts)[0])
+
+
+def test_entropy_and_dead_fraction_skip_missing_children():
+    counts = np.full((1, 1, 3, 2), np.nan)
+    counts[0, 0, :2, 0] = [3.0, 1.0]            # a 2-child set
+    counts[0, 0, :, 1] = [0.0, 2.0, 2.0]        # a 3-child set with one dead child
+    h0 = -(0.75 * np.log(0.75) + 0.25 * np.log(0.25))
+    h1 = np.log(2.0)
+    mean, norm = selection_entropy(counts)
+    assert mean == pytest.approx((h0 + h1) / 2)
+    assert norm == pytest.approx((h0 / np.log(2) + h1 / np.log(3)) / 2)
+    assert dead_fraction([counts]) == pytest.approx(1 / 5)
+
+
+def test_switches_keep_the_distribution_and_move_the_weights_between_optimisers():
+    session, _ = _pd_session()
+    session.step()
+    for op, group in (("grad", "gradient"), ("unweighted_hard_em", "em"), ("em", "em")):
+        switch = session.set_sum_op("all", op)
+        assert switch.ll_after == pytest.approx(switch.ll_before, abs=1e-6)
+        assert set(session.optimizers) == {group}
+        session.step()
+    assert [s.new["S1"] for s in session.history.switches] == ["grad", "unweighted_hard_em",
+                                                                 "em"]
+
+
+def test_gradient_op_counts_are_the_posterior_counts():
+    """Under the gradient op the tap undoes the normalisation: the counts are the soft-EM
+    posterior counts of the batch."""
+    session, _ = _pd_session("grad")
+    x = session.data.train
+    tap = session.step().taps.layers["S1"]
+    joint = np.array([_joint(a, b) for a, b in x])
+    col = _root_column(session.model)
+    np.testing.assert_allclose(tap.counts[0, 0, :2, col],
+                               (joint / joint.sum(1, keepdims=True)).sum(0), rtol=1e-4)
+
+
+def _brute_force(model, evidence, mask):
+    """All joint states of the data columns with their probabilities (numpy)."""
+    columns = model.plan.columns.data
+    states = np.array(list(itertools.product(*[range(v.num_vals) for v in columns])))
+    probs = np.exp(model(states.astype(np.int32)).numpy()[:, 0].astype(np.float64))
+    keep = np.all((states == evidence) | ~mask, axis=1)
+    return states[keep], probs[keep]
+
+
+def test_queries_equal_brute_force_on_a_random_graph():
+    ex = random_spn(5, seed=4)
+    data = np.random.default_rng(1).integers(0, 2, size=(50, 5)).astype(np.int32)
+    session = Session(model=ex.root, data=data, test_every=0, seed=1)
+    session.run(3, progress=False)
+    evidence = np.array([1, 0, 0, 0, 1])
+    mask = np.array([True, False, False, False, True])
+    states, probs = _brute_force(session.model, evidence, mask)
+    posterior = probs / probs.sum()
+    marginals = session.marginals(evidence, mask)                         # [V, 2]
+    for v in range(5):
+        np.testing.assert_allclose(marginals[v, 1], posterior[states[:, v] == 1].sum(),
+                                   rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(session.complete(evidence, mask, "mean"),
+                               posterior @ states, rtol=1e-4, atol=1e-6)
+    for method in ("mpe", "hard_em", "sample"):
+        completed = session.complete(evidence, mask, method, seed=0)
+        assert np.issubdtype(completed.dtype, np.integer)
+        assert np.array_equal(completed[mask], evidence[mask])
+    bad = np.zeros((10, 3), np.int64)
+    bad[4, 1] = 2
+    with pytest.raises(ValueError, match=r"'X2' \(column 1\).*\[0, 2\)"):
+        Session(model=random_spn(3, seed=0).root, data=bad)
+
+
+def test_a_graph_session_checkpoint_resumes_bit_for_bit(tmp_path):
+    ex = random_spn(4, seed=6)
+    data = np.random.default_rng(2).integers(0, 2, size=(60, 4)).astype(np.int32)
+    session = Session(model=GraphModel(ex.root), data=data, batch_size=16, seed=3,
+                      sum_op="hard_em", accumulate_batches=2)
+    session.run(3, progress=False)
+    restored = assert_resumes_exactly(session, tmp_path / "ckpt")
+    assert restored.sum_ops == {"S1": "hard_em"}
+    assert isinstance(restored.model, GraphModel)
