@@ -80,6 +80,11 @@ def op_label(op):
     return name if not shown else name + "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
 
 
+def label_name(label):
+    """The op name of an `op_label` ("hard_em(sample_prob=0.1)" -> "hard_em")."""
+    return str(label).split("(", 1)[0]
+
+
 def uses_em_optimizer(op):
     """EM ops hand counts to the optimiser (online EM); the gradient op an exact gradient."""
     return not op.chain_to_accumulators

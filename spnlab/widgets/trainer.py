@@ -3,7 +3,7 @@ import asyncio
 
 import ipywidgets as widgets
 
-from spnlab.lab.ops import OPS
+from spnlab.lab.ops import OPS, label_name
 from spnlab.widgets._base import SessionView
 
 OP_CHOICES = list(OPS)
@@ -88,7 +88,7 @@ class TrainerView(SessionView):
 
     def _build_layer_ops(self, ops):
         """One dropdown per sum layer (again after a rebuild changed the layers)."""
-        self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=_name(op),
+        self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=label_name(op),
                                                 description=key, layout={"width": "240px"})
                           for key, op in ops.items()}
         for key, dropdown in self.layer_ops.items():
@@ -114,16 +114,11 @@ class TrainerView(SessionView):
             self.all_ops.value = _common(ops)
             for key, op in ops.items():
                 if key in self.layer_ops:
-                    self.layer_ops[key].value = _name(op)
+                    self.layer_ops[key].value = label_name(op)
         finally:
             self._syncing = False
 
 
-def _name(label):
-    """The op name of a session op label such as "hard_em(sample_prob=0.1)"."""
-    return str(label).split("(")[0]
-
-
 def _common(ops):
-    names = {_name(op) for op in ops.values()}
+    names = {label_name(op) for op in ops.values()}
     return names.pop() if len(names) == 1 else "mixed"
