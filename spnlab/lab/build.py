@@ -160,9 +160,10 @@ def build_poon_domingos(config, num_vars, sum_op_spec):
     PD's region graph is a DAG: every rectangle is cut in every axis-aligned way into two, each
     region has `num_sums` sums over the products of all its cuts, and a sub-rectangle is shared
     by every parent that produces it. The dense layer stack (`[B, scopes, decomps, nodes]`,
-    LibSPN-Keras' layout and `region_graph_to_dense_spn`'s) cannot share a region between
-    parents or mix several cuts below the root (decompositions meet only at the root), so this
-    builds the closest structure it holds:
+    LibSPN-Keras' layout) cannot share a region between parents or mix several cuts below the
+    root (decompositions meet only at the root), and `region_graph_to_dense_spn` takes a single
+    region tree (`FlatToRegions(1)`, one scope order), so this assembles the same layers with
+    one scope order per tree (as `ratspn` does per repetition) for the closest structure:
 
     - the root sum mixes every cut of the whole image (`region_cuts`: all of them at
       `region_resolution` 1; with a coarser resolution, cuts on that pixel grid only), each cut
