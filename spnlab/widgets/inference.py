@@ -43,12 +43,18 @@ class MarginalsView(SessionView):
         return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
 
     def _connect_clicks(self):
-        if self.session.data.image_shape is None or not self.figure.data:
+        # The heatmap and the evidence markers on top of it: a click on an observed pixel
+        # reaches the marker trace. (`on_click` replaces a trace's handler, so redraws do not
+        # stack them.)
+        if self.session.data.image_shape is None:
             return
-        self.figure.data[0].on_click(lambda trace, points, _: self.guarded(self._toggle, points))
+        for trace in self.figure.data:
+            trace.on_click(lambda trace, points, _: self.guarded(self._toggle, points))
 
     def _toggle(self, points):
         rows, cols = self.session.data.image_shape
+        if not points.point_inds:
+            return                                                       # the other trace
         for x, y in zip(points.xs, points.ys):
             v = (rows - 1 - int(y)) * cols + int(x)                      # z is drawn upside down
             self.evidence[v] = not self.evidence[v]

@@ -116,6 +116,28 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
         timeout=60_000)
     page.screenshot(path=str(ARTIFACTS / "03_completions.png"), full_page=True)
 
+    # Marginals tab: a click on a pixel toggles its evidence; the kernel recomputes the
+    # marginals and the heatmap is redrawn (its pixels change).
+    workbench.locator(".lm-TabBar-tab", has_text="Marginals").first.click()
+    heatmap = workbench.locator(".js-plotly-plot", has=page.locator(".heatmaplayer")).filter(
+        has_text=re.compile("marginal|p\\(", re.I)).first
+    heatmap.wait_for(timeout=60_000)
+    page.mouse.move(1, 1)                                 # no hover label in the pictures
+    page.wait_for_timeout(500)
+    before = heatmap.screenshot()
+    drag = heatmap.locator(".nsewdrag").first
+    box = drag.bounding_box()
+    drag.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.15})
+    page.mouse.move(1, 1)
+    changed = False
+    for _ in range(40):                                   # up to 20 s for the round trip
+        page.wait_for_timeout(500)
+        if heatmap.screenshot() != before:
+            changed = True
+            break
+    page.screenshot(path=str(ARTIFACTS / "04_marginals_click.png"), full_page=True)
+    assert changed, "clicking a pixel of the marginals heatmap changed nothing"
+
     # The hand-built SPN cell rendered an SVG drawing with its sum node.
     page.wait_for_function(
         "() => [...document.querySelectorAll('.jp-RenderedSVG svg, .jp-OutputArea-output svg "
