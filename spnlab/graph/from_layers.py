@@ -255,7 +255,8 @@ class _Expansion:
         for s, row in enumerate(self.entries):
             for d, children in enumerate(row):
                 if all(c is None for c in children):
-                    continue                                              # padding stays 1
+                    row[d] = [None] * layer.num_sums                      # padding stays 1
+                    continue
                 if any(c is None for c in children):
                     raise ValueError(f"Expected all or none of the inputs of {layer.name!r} at "
                                      f"({s}, {d}) to be padding. Received a mix")

@@ -109,7 +109,15 @@ def load(cls, path):
     if config.structure == "custom":
         model = keras.saving.load_model(os.path.join(path, "model.keras"), safe_mode=True,
                                         compile=False)
-    session = cls(config, model=model, data=(train, test))
+    if config.structure == "example":
+        # The teacher and its samples come back from the config's seed, as they were made.
+        session = cls(config)
+        if not (np.array_equal(session.data.train, train)
+                and np.array_equal(session.data.test, test)):
+            raise ValueError(f"The example data rebuilt from the checkpoint's config differ "
+                             f"from the saved rows. Received: checkpoint {path!r}")
+    else:
+        session = cls(config, model=model, data=(train, test))
     # The constructor marks given data as custom; put back what the config said.
     session._config = config
     session.data.name = meta["data"]["name"]

@@ -11,17 +11,21 @@ from typing import Optional, Union
 
 from spnlab.lab.ops import canonical_spec
 
-STRUCTURES = ("ratspn", "poon_domingos", "custom")
-DATASETS = ("digits", "custom")
+STRUCTURES = ("ratspn", "poon_domingos", "example", "custom")
+DATASETS = ("digits", "example", "custom")
+EXAMPLES = ("poon_domingos", "naive_bayes", "random")      # see spnlab.lab.examples
 GRADIENT_OPTIMIZERS = ("adam", "sgd")
 STRUCTURAL_FIELDS = ("structure", "depth", "num_repetitions", "num_input_distributions",
-                     "num_sums", "init_alpha", "image_shape", "region_resolution", "dataset",
-                     "binarize_threshold", "test_fraction", "seed")
+                     "num_sums", "init_alpha", "image_shape", "region_resolution", "example",
+                     "example_vars", "num_examples", "dataset", "binarize_threshold",
+                     "test_fraction", "seed")
 RATSPN_FIELDS = ("depth", "num_repetitions", "num_input_distributions", "num_sums", "init_alpha")
 POON_DOMINGOS_FIELDS = ("image_shape", "region_resolution", "num_input_distributions",
                         "num_sums", "init_alpha")
+EXAMPLE_FIELDS = ("example", "example_vars", "num_examples", "num_sums", "init_alpha")
 # The size settings each built-in structure uses (the others are kept but ignored).
-STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS}
+STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS,
+                    "example": EXAMPLE_FIELDS}
 DIGITS_FIELDS = ("binarize_threshold",)
 LIVE_FIELDS = ("batch_size", "em_learning_rate", "accumulate_batches", "gradient_optimizer",
                "gradient_learning_rate", "test_every", "taps")
@@ -104,8 +108,11 @@ class SessionConfig:
     Structure: "ratspn" (`depth`, `num_repetitions`, `num_input_distributions`, `num_sums`) or
     "poon_domingos" (Poon & Domingos' rectangle regions over `image_shape` pixels, the whole
     image cut on a `region_resolution`-pixel grid, `num_input_distributions` per pixel,
-    `num_sums` per region; see `spnlab.lab.build.build_poon_domingos`); initial sum weights
-    ~ Dirichlet(`init_alpha`) from `seed`. Data: `dataset`
+    `num_sums` per region; see `spnlab.lab.build.build_poon_domingos`) or "example" (a
+    hand-built teaching graph `example` in `EXAMPLES`, learned from `num_examples` samples of
+    itself, `dataset="example"`; `example_vars` and `num_sums` size the "naive_bayes" and
+    "random" ones; see `spnlab.lab.examples`); initial sum weights ~ Dirichlet(`init_alpha`)
+    from `seed`. Data: `dataset`
     ("digits": scikit-learn's bundled 8x8 digits, pixels >= `binarize_threshold` (of 16) set to
     1), `test_fraction`. Training: `batch_size`, `sum_op` for every sum layer with per-layer
     overrides in `layer_sum_ops` (keys `"S1"`, ...), online EM with `em_learning_rate` and
@@ -122,6 +129,9 @@ class SessionConfig:
     init_alpha: float = 1.0
     image_shape: tuple = (8, 8)
     region_resolution: int = 4
+    example: str = "poon_domingos"
+    example_vars: int = 6
+    num_examples: int = 1000
     dataset: str = "digits"
     binarize_threshold: int = 8
     test_fraction: float = 0.2
@@ -146,6 +156,13 @@ class SessionConfig:
         _check_int("binarize_threshold", self.binarize_threshold, 1)
         _check_number("init_alpha", self.init_alpha, 0, float("inf"), low_open=True)
         _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("example", self.example, EXAMPLES)
+        _check_int("example_vars", self.example_vars, 1)
+        _check_int("num_examples", self.num_examples, 2)
+        if (self.structure == "example") != (self.dataset == "example"):
+            raise ValueError("Expected structure='example' together with dataset='example' (a "
+                             "teaching example learns from its own samples). Received: "
+                             f"structure={self.structure!r}, dataset={self.dataset!r}")
         self.image_shape = _check_image_shape(self.image_shape)
         if (self.structure == "poon_domingos" and self.dataset == "digits"
                 and self.image_shape != (8, 8)):
@@ -211,6 +228,9 @@ PRESETS = {
     # grid (~9,000 weights, ~15 ms a step with taps on a 2-core CPU); region_resolution 2
     # gives 6 cuts (~52,000 weights, ~40 ms), 1 all 14 (~120,000, ~50 ms).
     "poon_domingos": {"structure": "poon_domingos", "region_resolution": 4},
+    # Hand-built: learn the Poon-Domingos example from 1,000 samples of itself.
+    "example": {"structure": "example", "dataset": "example", "example": "poon_domingos",
+                "batch_size": 50, "test_every": 5},
 }
 
 

@@ -20,6 +20,7 @@ from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCT
                                TapSettings, as_config)
 from spnlab.lab.data import BatchStream, digits, from_arrays
 from spnlab.lab.events import EventBus
+from spnlab.lab.examples import build_example, example_data
 from spnlab.lab.graph_model import GraphStep, as_graph_model, is_graph_model, sum_layers_of
 from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
 from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_from_state,
@@ -50,6 +51,10 @@ class Session(RunMixin, QueryMixin):
         data: an array `[N, V]` (split by `test_fraction`) or a `(train, test)` pair instead of
             the digits (`dataset` becomes "custom").
         **overrides: config fields, e.g. `batch_size=32`.
+
+    Attributes:
+        teacher: for `structure="example"`, the example graph with the weights that generated
+            the data (the model learns a copy of it from fresh weights); else None.
 
     Example:
         s = Session("classroom", seed=1)
@@ -82,14 +87,19 @@ class Session(RunMixin, QueryMixin):
     def _setup(self):
         """(Re)build data, model, ops, optimisers and empty records from the config."""
         cfg = self._config
-        if cfg.dataset == "digits":
-            self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
+        self.teacher = None
+        if cfg.structure == "example":                     # the data are the teacher's samples
+            self.teacher, self.model = build_example(cfg, cfg.sum_op or "em")
+            self.data = example_data(self.teacher, cfg)
         else:
-            self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
-        if cfg.structure != "custom":
-            self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em")
-        else:
-            self.model = self._prepare_custom_model()
+            if cfg.dataset == "digits":
+                self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
+            else:
+                self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
+            if cfg.structure != "custom":
+                self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em")
+            else:
+                self.model = self._prepare_custom_model()
         self._entries = layer_entries(self.model)
         self._check_data_fits()
         self._apply_config_ops(switches=0)
@@ -532,7 +542,8 @@ class Session(RunMixin, QueryMixin):
 
     def _rebuild(self, changes, reason):
         new_config = self._config.replace(**changes)
-        if new_config.dataset != self._config.dataset or (
+        if "custom" in (new_config.dataset, self._config.dataset) and \
+                new_config.dataset != self._config.dataset or (
                 new_config.structure != self._config.structure
                 and "custom" in (new_config.structure, self._config.structure)):
             raise ValueError("`dataset` and a custom model's `structure` are fixed for a "
@@ -546,14 +557,14 @@ class Session(RunMixin, QueryMixin):
         with self._busy(reason):
             saved = (self._config, self.data, self.model, self._entries, self._optimizers,
                      self._stream, self.history, self.taps, self._counters, self._evaluator,
-                     self._compiled, state_lib.capture(self))
+                     self._compiled, self.teacher, state_lib.capture(self))
             try:
                 self._config = new_config
                 self._setup()
             except BaseException:
                 (self._config, self.data, self.model, self._entries, self._optimizers,
                  self._stream, self.history, self.taps, self._counters, self._evaluator,
-                 self._compiled, captured) = saved
+                 self._compiled, self.teacher, captured) = saved
                 state_lib.restore(self, captured)
                 raise
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})

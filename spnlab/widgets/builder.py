@@ -1,24 +1,30 @@
 """Choose a structure and its sizes, the data seed, and build: structural changes start over."""
 import ipywidgets as widgets
 
-from spnlab.lab.config import STRUCTURE_FIELDS
+from spnlab.lab.config import EXAMPLES, STRUCTURE_FIELDS
 from spnlab.widgets._base import SessionView
 
-STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos")]
+STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
+                     ("hand-built example", "example")]
+# The data each built-in structure learns: the digits, or the example's own samples.
+DATASET_OF = {"ratspn": "digits", "poon_domingos": "digits", "example": "example"}
 
 
 class BuilderView(SessionView):
-    """The structure (RAT-SPN or Poon-Domingos), its sizes, and the seed.
+    """The structure (RAT-SPN, Poon-Domingos, or a hand-built teaching example), its sizes, and
+    the seed.
 
     Only the sizes the chosen structure uses are shown (RAT-SPN: depth, repetitions, input
     distributions, sums per region; Poon-Domingos: region resolution, input distributions, sums
-    per region). Build calls `session.rebuild(...)` with the changed settings, which starts
+    per region; example: which example, its variables and components, the number of samples
+    it generates). Build calls `session.rebuild(...)` with the changed settings, which starts
     training over with the new structure; every other view redraws on the session's "reset"
     event. A session on a custom model shows its structure and only the seed can change.
     """
 
     FIELDS = (("depth", 1, 8), ("num_repetitions", 1, 64), ("region_resolution", 1, 64),
-              ("num_input_distributions", 1, 64), ("num_sums", 1, 64), ("seed", 0, 2 ** 31 - 1))
+              ("num_input_distributions", 1, 64), ("num_sums", 1, 64), ("example_vars", 1, 16),
+              ("num_examples", 2, 100_000), ("seed", 0, 2 ** 31 - 1))
 
     def __init__(self, session, **kwargs):
         cfg = session.config
@@ -33,10 +39,14 @@ class BuilderView(SessionView):
                                                     style={"description_width": "130px"},
                                                     layout={"width": "230px"})
                        for name, low, high in self.FIELDS}
+        self.example = widgets.Dropdown(options=list(EXAMPLES), value=cfg.example,
+                                        description="example",
+                                        style={"description_width": "130px"},
+                                        layout={"width": "300px"})
         self.build = widgets.Button(description="Build", icon="cubes", button_style="primary")
         self.summary = widgets.HTML()
         super().__init__(session, [
-            widgets.HBox([self.structure, self.build]),
+            widgets.HBox([self.structure, self.example, self.build]),
             widgets.HBox(list(self.fields.values()), layout={"flex_flow": "row wrap"}),
             self.summary], events=("reset",), **kwargs)
         self.structure.observe(lambda _: self._show_fields(), "value")
@@ -51,6 +61,7 @@ class BuilderView(SessionView):
         shown = self._shown()
         for name, field in self.fields.items():
             field.layout.display = None if name in shown else "none"
+        self.example.layout.display = None if "example" in shown else "none"
 
     def _on_build(self):
         cfg = self.session.config
@@ -58,6 +69,9 @@ class BuilderView(SessionView):
                    if name in self._shown() and int(field.value) != getattr(cfg, name)}
         if self.structure.value != cfg.structure:
             changes["structure"] = self.structure.value
+            changes["dataset"] = DATASET_OF[self.structure.value]
+        if "example" in self._shown() and self.example.value != cfg.example:
+            changes["example"] = self.example.value
         self.session.rebuild(**changes)
 
     def refresh(self):
@@ -69,10 +83,13 @@ class BuilderView(SessionView):
         if structure == "poon_domingos":
             rows, cols = cfg.image_shape
             structure += f" ({rows}x{cols} image, {cfg.region_resolution}-pixel grid)"
+        elif structure == "example":
+            structure = f"the {cfg.example} example"
         self.summary.value = (f"{structure} on {cfg.dataset}: {s.data.num_vars} variables, "
                               f"{len(s.data.train)} train / {len(s.data.test)} test rows, "
                               f"{len(layers)} layers, {weights:,} parameters")
         self.structure.value = cfg.structure
+        self.example.value = cfg.example
         for name, field in self.fields.items():
             field.value = getattr(cfg, name)
         self._show_fields()

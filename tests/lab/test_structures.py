@@ -63,17 +63,17 @@ def test_poon_domingos_spn_is_valid_and_normalised(shape, resolution):
     np.testing.assert_allclose(layer_ll, graph_ll, atol=1e-4)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "spnlab.graph.from_layers: a scope of padding that passes a DenseSum keeps the product's "
-    "N*N entries instead of the layer's num_sums, so trees of uneven depth (here 3x3, and 8x8 "
-    "at region_resolution 1 or 2) do not expand; the layer model itself is fine"))
 def test_uneven_region_trees_expand_to_a_node_graph():
+    """Trees of uneven depth (3x3: padding scopes pass a DenseSum) expand, and the graph is the
+    layer model's distribution."""
     model = build_model(pd_config((3, 3)), 9, "em")
     x = all_binary_images(9)
-    np.testing.assert_allclose(
-        np.exp(np.asarray(spnk.log_likelihood(model, x), np.float64)).sum(), 1.0, rtol=1e-5)
+    expected = np.asarray(spnk.log_likelihood(model, x), np.float64)
+    np.testing.assert_allclose(np.exp(expected).sum(), 1.0, rtol=1e-5)
     graph = from_layer_model(model)
     assert validate(graph.root).is_valid
+    np.testing.assert_allclose(log_value(graph.root, x, variables=graph.variables), expected,
+                               rtol=1e-5, atol=1e-5)
 
 
 def test_the_root_mixes_products_of_two_rectangles_split_along_every_line():

@@ -39,3 +39,24 @@ def test_workbench_steps_and_draws_a_hand_built_graph():
     mask = np.array([[True, False]])
     np.testing.assert_array_equal(session.complete(x, mask, "mpe")[:, 0], [1])
     wb.close()
+
+
+def test_builder_builds_a_hand_built_example_and_back():
+    wb = Workbench("classroom", seed=0)
+    wb.builder.structure.value = "example"
+    assert wb.builder.example.layout.display is None
+    assert wb.builder.fields["depth"].layout.display == "none"
+    wb.builder.example.value = "naive_bayes"
+    wb.builder.fields["example_vars"].value = 4
+    wb.builder.build.click()
+    s = wb.session
+    assert wb.builder.error.value == ""
+    assert (s.config.structure, s.config.example, s.data.num_vars) == ("example", "naive_bayes", 4)
+    assert "naive_bayes example" in wb.builder.summary.value
+    assert list(wb.trainer.layer_ops) == ["S1"]
+    wb.trainer.step_button.click()
+    assert s.step_count == 1 and "<svg" in wb.graph.svg.value
+    wb.builder.structure.value = "ratspn"
+    wb.builder.build.click()
+    assert s.config.dataset == "digits" and s.data.num_vars == 64
+    wb.close()
