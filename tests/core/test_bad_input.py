@@ -475,3 +475,15 @@ def test_conditional_checks_the_query_mask_like_the_evidence_mask(model, data):
         spnk.conditional(model, data, np.ones(data.shape, "int32"), evidence)
     with pytest.raises(ValueError, match=re.escape("query_mask.shape=(4, 3)")):
         spnk.conditional(model, data, np.ones((4, 3), bool), evidence)
+
+
+def test_region_graph_with_too_few_sum_sizes_says_how_many_it_needs():
+    tree = spnk.RegionNode([spnk.RegionVariable(0), spnk.RegionNode([
+        spnk.RegionVariable(1), spnk.RegionNode([spnk.RegionVariable(2),
+                                                 spnk.RegionVariable(3)])])])
+    with pytest.raises(ValueError, match="give 3 sizes.*Received only 2"):
+        spnk.region_graph_to_dense_spn(tree, L.IndicatorLeaf(2), [2, 2], False,
+                                       product_first=False)
+    model = spnk.region_graph_to_dense_spn(tree, L.IndicatorLeaf(2), [2, 2, 2], False,
+                                           product_first=False)
+    assert sum(isinstance(layer, L.DenseSum) for layer in model.layers) == 3

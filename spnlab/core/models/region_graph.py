@@ -104,7 +104,22 @@ def region_graph_to_dense_spn(region_graph_root, leaf_node, num_sums_iterable,
     from spnlab.core.models.sequential import SequentialSumProductNetwork
     perm, arities = region_graph_permutation(region_graph_root)
     num_vars = max(v.index for v in region_graph_root.scope) + 1
-    sums = iter(num_sums_iterable)
+    needed = len(arities) - 1 + (0 if product_first else 1)
+    given = iter(num_sums_iterable)
+    used = 0
+
+    def next_num_sums():
+        nonlocal used
+        try:
+            value = next(given)
+        except StopIteration:
+            raise ValueError(f"Expected `num_sums_iterable` to give {needed} sizes (one per "
+                             f"sum level of this {len(arities)}-level region tree"
+                             f"{'' if product_first else ', product_first=False'}). Received "
+                             f"only {used}") from None
+        used += 1
+        return value
+
     sum_kwargs = dict(logspace_accumulators=logspace_accumulators,
                       accumulator_initializer=accumulator_initializer,
                       linear_accumulator_constraint=linear_accumulator_constraint, sum_op=sum_op)
@@ -113,11 +128,11 @@ def region_graph_to_dense_spn(region_graph_root, leaf_node, num_sums_iterable,
               FlatToRegions(num_decomps=1), leaf_node,
               PermuteAndPadScopes(permutations=np.asarray([perm]))]
     if not product_first:
-        layers.append(DenseSum(next(sums), **sum_kwargs))
+        layers.append(DenseSum(next_num_sums(), **sum_kwargs))
     for level, arity in enumerate(reversed(arities)):
         layers.append(DenseProduct(arity))
         if level < len(arities) - 1:
-            layers.append(DenseSum(next(sums), **sum_kwargs))
+            layers.append(DenseSum(next_num_sums(), **sum_kwargs))
     if num_classes is not None:
         layers.append(DenseSum(num_classes, **sum_kwargs))
     if with_root:
