@@ -6,7 +6,8 @@ from spnlab.widgets._base import SessionView
 
 STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
                      ("hand-built example", "example")]
-# The data each built-in structure learns: the digits, or the example's own samples.
+# The data a switch to a built-in structure brings: an example's own samples; leaving an
+# example, the digits. (Other switches keep the session's data.)
 DATASET_OF = {"ratspn": "digits", "poon_domingos": "digits", "example": "example"}
 
 
@@ -69,7 +70,8 @@ class BuilderView(SessionView):
                    if name in self._shown() and int(field.value) != getattr(cfg, name)}
         if self.structure.value != cfg.structure:
             changes["structure"] = self.structure.value
-            changes["dataset"] = DATASET_OF[self.structure.value]
+            if "example" in (self.structure.value, cfg.structure):   # data come with it
+                changes["dataset"] = DATASET_OF[self.structure.value]
         if "example" in self._shown() and self.example.value != cfg.example:
             changes["example"] = self.example.value
         self.session.rebuild(**changes)
