@@ -17,6 +17,7 @@ import tensorflow as tf
 from spnlab.graph.keras_model import GraphModel
 from spnlab.graph.nodes import Node
 from spnlab.graph.sums import BaseSum
+from spnlab.lab.step_function import StepFunction
 from spnlab.lab.taps import TapPoint, forward_stats, signal_stats
 
 
@@ -88,7 +89,7 @@ class CountsLayout:
         return tf.transpose(tf.concat(columns, axis=0))[None, None]
 
 
-class GraphStep:
+class GraphStep(StepFunction):
     """The compiled training step of a `GraphModel` (see `trainer.CompiledStep`, same result:
     `{"ll": mean log p(x) before the update, "taps": {"S1": {...}}}`)."""
 
@@ -99,15 +100,7 @@ class GraphStep:
                         if settings.enabled and (wanted is None or e.key in wanted)]
         self._bins, self._values = settings.bins, settings.values
         self._layout = CountsLayout(model) if self._points else None
-        self._fn = tf.function(self._step, input_signature=[
-            tf.TensorSpec([None, num_vars], tf.as_dtype(dtype))], autograph=False)
-
-    @property
-    def points(self):
-        return self._points
-
-    def __call__(self, x):
-        return tf.nest.map_structure(lambda t: t.numpy(), self._fn(x))
+        self._compile(num_vars, dtype)
 
     def _step(self, x):
         model = self._model

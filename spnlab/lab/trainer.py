@@ -12,6 +12,7 @@ import tensorflow as tf
 from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
 from spnlab.core.ops.logspace import logsumexp
 from spnlab.lab.graph_model import sum_layers_of
+from spnlab.lab.step_function import StepFunction
 from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
 
 
@@ -34,7 +35,7 @@ def tap_points(steps, entries, settings):
     return points
 
 
-class CompiledStep:
+class CompiledStep(StepFunction):
     """`step(x) -> dict of numpy` for one training step on the batch `x` `[B, V]`.
 
     Returns `{"ll": mean log p(x) before the update, "taps": {key: {...}}}` (taps only when
@@ -52,15 +53,7 @@ class CompiledStep:
         self._bins = settings.bins
         self._values = settings.values
         self._model, self._optimizers = model, optimizers
-        self._fn = tf.function(self._step, input_signature=[
-            tf.TensorSpec([None, num_vars], tf.as_dtype(dtype))], autograph=False)
-
-    @property
-    def points(self):
-        return self._points
-
-    def __call__(self, x):
-        return tf.nest.map_structure(lambda t: t.numpy(), self._fn(x))
+        self._compile(num_vars, dtype)
 
     def _step(self, x):
         variables = self._model.trainable_variables

@@ -145,15 +145,23 @@ def test_graph_model_of_an_expansion_trains_like_the_layer_model(op):
     model = small_ratspn(5, 3, sum_op=make_op(), depth=2, reps=2, inputs=2, sums=2)
     graph = GraphModel(from_layer_model(model).root, sum_op=make_op())
     x = all_states(5)[np.random.default_rng(0).integers(32, size=64)]
+    expected = _one_step_each(model, graph, x, 0.5 if op == "grad" else None)
+    np.testing.assert_allclose(graph(x).numpy()[:, 0], expected, rtol=1e-5)
+
+
+def _one_step_each(model, graph, x, sgd_rate):
+    """One `train_on_batch` of the layer model and of its GraphModel (SGD with `sgd_rate`, or
+    online EM with rate 0.5 when None); the layer model's new log-likelihoods, checked to have
+    moved."""
     before = spnk.log_likelihood(model, x)
     for m in (model, graph):
-        m.compile(optimizer=keras.optimizers.SGD(0.5) if op == "grad" else
+        m.compile(optimizer=keras.optimizers.SGD(sgd_rate) if sgd_rate else
                   spnk.OnlineExpectationMaximization(0.5),
                   loss=spnk.losses.NegativeLogLikelihood())
         m.train_on_batch(x)
     expected = spnk.log_likelihood(model, x)
     assert np.abs(expected - before).max() > 1e-3                         # the step moved it
-    np.testing.assert_allclose(graph(x).numpy()[:, 0], expected, rtol=1e-5)
+    return expected
 
 
 def _normal_leaf_model(num_vars, leaf, normalize=None, dims=None):
@@ -280,14 +288,7 @@ def test_graph_model_trains_laplace_leaves_like_the_layer_model(op):
     x = np.random.default_rng(9).laplace(size=(32, 4)).astype(np.float32)
     model(x)
     graph = GraphModel(from_layer_model(model).root, sum_op=make_op())
-    before = spnk.log_likelihood(model, x)
-    for m in (model, graph):
-        m.compile(optimizer=keras.optimizers.SGD(0.1) if op == "grad" else
-                  spnk.OnlineExpectationMaximization(0.5),
-                  loss=spnk.losses.NegativeLogLikelihood())
-        m.train_on_batch(x)
-    expected = spnk.log_likelihood(model, x)
-    assert np.abs(expected - before).max() > 1e-3
+    expected = _one_step_each(model, graph, x, 0.1 if op == "grad" else None)
     np.testing.assert_allclose(graph(x).numpy()[:, 0], expected, rtol=1e-5, atol=1e-5)
     leaf = model.layers[1]
     graph.write_back()
