@@ -15,6 +15,9 @@ from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes
+from spnlab.core.layers.spatial import SpatialToRegions
+from spnlab.core.layers.spatial_products import Conv2DProduct
+from spnlab.core.layers.spatial_sums import Local2DSum
 from spnlab.core.layers.sum_layers import DenseSum, RootSum, SumLayerBase
 from spnlab.core.models.region_graph import region_graph_permutation
 from spnlab.lab.ops import make_op
@@ -68,11 +71,49 @@ def build_ratspn(config, num_vars, sum_op_spec):
     return model
 
 
-def build_model(config, num_vars, sum_op_spec):
-    """The config's built-in structure ("ratspn" or "poon_domingos") over `num_vars` variables,
-    every sum layer on `sum_op_spec`, weights ~ Dirichlet(`config.init_alpha`) from `config.seed`.
+def build_dgcspn(config, num_vars, sum_op_spec):
+    """A DGC-SPN (van de Wolfshaar & Pronobis 2020, the LibSPN-Keras spatial layers) over the
+    binary pixels of `config.image_shape` (sides powers of two), input images `[B, H, W, 1]`:
+
+        IndicatorLeaf(2) -> Local2DSum(num_input_distributions)
+        -> Conv2DProduct(2x2, stride 2, num_sums * num_input_distributions channels, each
+           kernel cell's channel drawn from `seed`) -> Local2DSum(num_sums)
+        -> [Conv2DProduct(2x2, stride 2, depthwise) -> Local2DSum(num_sums)] ... down to 1x1
+        -> SpatialToRegions -> RootSum
+
+    Every product halves the image, so the scopes are the aligned 2^k x 2^k squares (a product
+    over four disjoint squares: decomposable; sums mix nodes of one square: complete).
     """
-    builders = {"ratspn": build_ratspn, "poon_domingos": build_poon_domingos}
+    rows, cols = config.image_shape
+    if rows * cols != num_vars or any(n & (n - 1) for n in (rows, cols)):
+        raise ValueError("Expected `image_shape` with power-of-two sides covering the "
+                         f"{num_vars} variables for a DGC-SPN. Received: "
+                         f"image_shape={config.image_shape!r}")
+    op = make_op(sum_op_spec, 0)
+    layers = [keras.Input((rows, cols, 1), dtype="int32"), IndicatorLeaf(2),
+              Local2DSum(config.num_input_distributions, sum_op=op)]
+    first = True
+    while rows > 1 or cols > 1:
+        stride = (2 if rows > 1 else 1, 2 if cols > 1 else 1)
+        layers.append(Conv2DProduct(
+            strides=stride, dilations=1, kernel_size=stride, depthwise=not first, seed=config.seed,
+            num_channels=config.num_sums * config.num_input_distributions if first else None))
+        rows, cols, first = rows // stride[0], cols // stride[1], False
+        if rows > 1 or cols > 1:
+            layers.append(Local2DSum(config.num_sums, sum_op=op))
+    layers += [SpatialToRegions(), RootSum(return_weighted_child_logits=False, sum_op=op)]
+    model = spnk.SequentialSumProductNetwork(layers)
+    _init_dirichlet(model, config)
+    return model
+
+
+def build_model(config, num_vars, sum_op_spec):
+    """The config's built-in structure ("ratspn", "poon_domingos" or "dgcspn") over `num_vars`
+    variables, every sum layer on `sum_op_spec`, weights ~ Dirichlet(`config.init_alpha`) from
+    `config.seed`.
+    """
+    builders = {"ratspn": build_ratspn, "poon_domingos": build_poon_domingos,
+                "dgcspn": build_dgcspn}
     if config.structure not in builders:
         raise ValueError(f"Expected `structure` in {tuple(builders)} to build a model. "
                          f"Received: structure={config.structure!r}")

@@ -11,7 +11,7 @@ from typing import Optional, Union
 
 from spnlab.lab.ops import canonical_spec
 
-STRUCTURES = ("ratspn", "poon_domingos", "example", "custom")
+STRUCTURES = ("ratspn", "poon_domingos", "dgcspn", "example", "custom")
 DATASETS = ("digits", "example", "custom")
 EXAMPLES = ("poon_domingos", "naive_bayes", "random")      # see spnlab.lab.examples
 GRADIENT_OPTIMIZERS = ("adam", "sgd")
@@ -22,10 +22,11 @@ STRUCTURAL_FIELDS = ("structure", "depth", "num_repetitions", "num_input_distrib
 RATSPN_FIELDS = ("depth", "num_repetitions", "num_input_distributions", "num_sums", "init_alpha")
 POON_DOMINGOS_FIELDS = ("image_shape", "region_resolution", "num_input_distributions",
                         "num_sums", "init_alpha")
+DGCSPN_FIELDS = ("image_shape", "num_input_distributions", "num_sums", "init_alpha")
 EXAMPLE_FIELDS = ("example", "example_vars", "num_examples", "num_sums", "init_alpha")
 # The size settings each built-in structure uses (the others are kept but ignored).
 STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS,
-                    "example": EXAMPLE_FIELDS}
+                    "dgcspn": DGCSPN_FIELDS, "example": EXAMPLE_FIELDS}
 DIGITS_FIELDS = ("binarize_threshold",)
 LIVE_FIELDS = ("batch_size", "em_learning_rate", "accumulate_batches", "gradient_optimizer",
                "gradient_learning_rate", "test_every", "taps")
@@ -108,7 +109,9 @@ class SessionConfig:
     Structure: "ratspn" (`depth`, `num_repetitions`, `num_input_distributions`, `num_sums`) or
     "poon_domingos" (Poon & Domingos' rectangle regions over `image_shape` pixels, the whole
     image cut on a `region_resolution`-pixel grid, `num_input_distributions` per pixel,
-    `num_sums` per region; see `spnlab.lab.build.build_poon_domingos`) or "example" (a
+    `num_sums` per region; see `spnlab.lab.build.build_poon_domingos`), "dgcspn" (a
+    convolutional DGC-SPN over `image_shape`, `num_input_distributions` per pixel, `num_sums`
+    per position; see `spnlab.lab.build.build_dgcspn`) or "example" (a
     hand-built teaching graph `example` in `EXAMPLES`, learned from `num_examples` samples of
     itself, `dataset="example"`; `example_vars` and `num_sums` size the "naive_bayes" and
     "random" ones; see `spnlab.lab.examples`); initial sum weights ~ Dirichlet(`init_alpha`)
@@ -164,7 +167,7 @@ class SessionConfig:
                              "teaching example learns from its own samples). Received: "
                              f"structure={self.structure!r}, dataset={self.dataset!r}")
         self.image_shape = _check_image_shape(self.image_shape)
-        if (self.structure == "poon_domingos" and self.dataset == "digits"
+        if (self.structure in ("poon_domingos", "dgcspn") and self.dataset == "digits"
                 and self.image_shape != (8, 8)):
             raise ValueError("Expected `image_shape` (8, 8) for the digits. "
                              f"Received: image_shape={self.image_shape!r}")
@@ -228,6 +231,8 @@ PRESETS = {
     # grid (~9,000 weights, ~15 ms a step with taps on a 2-core CPU); region_resolution 2
     # gives 6 cuts (~52,000 weights, ~40 ms), 1 all 14 (~120,000, ~50 ms).
     "poon_domingos": {"structure": "poon_domingos", "region_resolution": 4},
+    # Convolutional: a DGC-SPN over the 8x8 image (Local2DSum / Conv2DProduct layers).
+    "dgcspn": {"structure": "dgcspn"},
     # Hand-built: learn the Poon-Domingos example from 1,000 samples of itself.
     "example": {"structure": "example", "dataset": "example", "example": "poon_domingos",
                 "batch_size": 50, "test_every": 5},

@@ -62,7 +62,20 @@ class QueryMixin:
     def _eager_log_likelihood(self, x):
         if is_graph_model(self.model):
             return graph_queries().log_value(self.model, x)
-        return spnk.log_likelihood(self.model, x)
+        return spnk.log_likelihood(self.model, self._to_model(x))
+
+    def _to_model(self, rows):
+        """Rows `[B, V]` (data or masks) in the model's input shape (images for DGC-SPNs)."""
+        if rows is None or self._image_input is None:
+            return rows
+        return np.reshape(rows, (len(rows),) + self._image_input)
+
+    def _to_rows(self, out, per_variable=False):
+        """A layer query's image-shaped result back to rows `[B, V]` (`[B, V, C]` with
+        `per_variable` values)."""
+        if self._image_input is None:
+            return out
+        return np.reshape(out, (len(out), -1) + ((out.shape[-1],) if per_variable else ()))
 
     def evaluate(self, split="test"):
         """Mean log-likelihood (nats per sample) of the "train" or "test" rows; None if empty."""
@@ -88,7 +101,9 @@ class QueryMixin:
             if is_graph_model(self.model):
                 out = _graph_marginals(self.model, x, mask)
             else:
-                out = spnk.variable_marginals(self.model, x, mask)
+                out = self._to_rows(spnk.variable_marginals(self.model, self._to_model(x),
+                                                            self._to_model(mask)),
+                                    per_variable=True)
         return out[0] if one else out
 
     def complete(self, x, evidence_mask, method="mpe", seed=None):
@@ -107,14 +122,16 @@ class QueryMixin:
         with self._busy("complete"):
             if is_graph_model(self.model):
                 out = _graph_complete(self.model, x, mask, method, seed)
-            elif method == "mpe":
-                out = spnk.mpe(self.model, x, mask, method="max_product", seed=seed)
-            elif method == "hard_em":
-                out = spnk.mpe(self.model, x, mask, method="hard_em", seed=seed)
-            elif method == "mean":
-                out = spnk.posterior_mean(self.model, x, mask)
             else:
-                out = spnk.sample(self.model, x=x, evidence_mask=mask, seed=seed)
+                xm, mm = self._to_model(x), self._to_model(mask)
+                if method in ("mpe", "hard_em"):
+                    out = spnk.mpe(self.model, xm, mm, seed=seed,
+                                   method="max_product" if method == "mpe" else "hard_em")
+                elif method == "mean":
+                    out = spnk.posterior_mean(self.model, xm, mm)
+                else:
+                    out = spnk.sample(self.model, x=xm, evidence_mask=mm, seed=seed)
+                out = self._to_rows(np.asarray(out))
         return out[0] if one else out
 
     def sample(self, num_samples, seed=None):
@@ -123,7 +140,7 @@ class QueryMixin:
             if is_graph_model(self.model):
                 columns = len(self.model.plan.columns.data)
                 return graph_queries().sample(self.model, num_samples, seed=seed)[:, :columns]
-            return spnk.sample(self.model, num_samples, seed=seed)
+            return self._to_rows(np.asarray(spnk.sample(self.model, num_samples, seed=seed)))
 
     def evidence_mask(self, kind, num_rows=1, hidden_fraction=0.5, seed=0):
         """A named evidence mask for this session's data (see `spnlab.lab.masks`)."""

@@ -13,7 +13,7 @@ import numpy as np
 
 import spnlab.core as spnk
 from spnlab.core.layers.discrete_leaves import IndicatorLeaf
-from spnlab.core.queries.runner import num_variables
+from spnlab.core.queries.runner import data_shape, is_spatial, num_variables
 from spnlab.lab import state as state_lib
 from spnlab.lab.build import build_model, layer_entries
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
@@ -101,6 +101,9 @@ class Session(RunMixin, QueryMixin):
             else:
                 self.model = self._prepare_custom_model()
         self._entries = layer_entries(self.model)
+        # A spatial (DGC-SPN) model reads images `[B, H, W, C]`; the session's rows are flat.
+        self._image_input = (tuple(data_shape(self.model)) if not is_graph_model(self.model)
+                             and is_spatial(self.model) else None)
         self._check_data_fits()
         self._apply_config_ops(switches=0)
         self._optimizers = OptimizerGroups()
@@ -109,7 +112,7 @@ class Session(RunMixin, QueryMixin):
         self.history = History()
         self.taps = TapBuffer(cfg.taps.capacity, cfg.taps.dead_window)
         self._counters = {"step": 0, "switches": 0, "wall_time": 0.0}
-        self._evaluator = Evaluator(self.model)
+        self._evaluator = Evaluator(self.model, image_shape=self._image_input)
         self._compiled = None
 
     def _prepare_custom_model(self):
@@ -335,9 +338,10 @@ class Session(RunMixin, QueryMixin):
     def _compiled_step(self):
         if self._compiled is None:
             step_class = GraphStep if is_graph_model(self.model) else CompiledStep
+            extra = {} if self._image_input is None else {"image_shape": self._image_input}
             self._compiled = step_class(self.model, self._entries, self._optimizers,
-                                          self._config.taps, self.data.num_vars,
-                                          self.data.train.dtype)
+                                        self._config.taps, self.data.num_vars,
+                                        self.data.train.dtype, **extra)
         return self._compiled
 
     def _step_once(self):
@@ -557,14 +561,14 @@ class Session(RunMixin, QueryMixin):
         with self._busy(reason):
             saved = (self._config, self.data, self.model, self._entries, self._optimizers,
                      self._stream, self.history, self.taps, self._counters, self._evaluator,
-                     self._compiled, self.teacher, state_lib.capture(self))
+                     self._compiled, self.teacher, self._image_input, state_lib.capture(self))
             try:
                 self._config = new_config
                 self._setup()
             except BaseException:
                 (self._config, self.data, self.model, self._entries, self._optimizers,
                  self._stream, self.history, self.taps, self._counters, self._evaluator,
-                 self._compiled, self.teacher, captured) = saved
+                 self._compiled, self.teacher, self._image_input, captured) = saved
                 state_lib.restore(self, captured)
                 raise
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})

@@ -35,14 +35,22 @@ def tap_points(steps, entries, settings):
     return points
 
 
+def model_input(x, image_shape):
+    """The session's rows `[B, V]` as the model's input: `[B, H, W, C]` for a spatial model
+    (`image_shape` `(H, W, C)`), else unchanged."""
+    return x if image_shape is None else tf.reshape(x, [-1, *image_shape])
+
+
 class CompiledStep(StepFunction):
     """`step(x) -> dict of numpy` for one training step on the batch `x` `[B, V]`.
 
     Returns `{"ll": mean log p(x) before the update, "taps": {key: {...}}}` (taps only when
-    enabled). Variables are updated by `optimizers.apply` inside the function.
+    enabled). Variables are updated by `optimizers.apply` inside the function. A spatial model
+    (`image_shape` `(H, W, C)`) gets the rows as images.
     """
 
-    def __init__(self, model, entries, optimizers, settings, num_vars, dtype):
+    def __init__(self, model, entries, optimizers, settings, num_vars, dtype, image_shape=None):
+        self._image_shape = image_shape
         wanted = set(settings.layers or ())
         products = settings.products or any(e.kind == "product" and e.key in wanted
                                             for e in entries)
@@ -58,7 +66,7 @@ class CompiledStep(StepFunction):
     def _step(self, x):
         variables = self._model.trainable_variables
         with tf.GradientTape() as tape:
-            outputs, h = [], x
+            outputs, h = [], model_input(x, self._image_shape)
             for step in self._steps:
                 h = call_step(step, h, training=True)
                 if self._taps and h.dtype.is_floating:
@@ -112,8 +120,9 @@ class Evaluator:
     accumulator space (log or linear), so one function is kept per combination of spaces.
     """
 
-    def __init__(self, model, chunk=2048):
+    def __init__(self, model, chunk=2048, image_shape=None):
         self._model, self._chunk, self._fns = model, chunk, {}
+        self._image_shape = image_shape
 
     def clear(self):
         self._fns.clear()
@@ -122,10 +131,10 @@ class Evaluator:
         key = tuple(layer.logspace_accumulators for layer in sum_layers_of(self._model))
         fn = self._fns.get(key)
         if fn is None:
-            model = self._model
+            model, image_shape = self._model, self._image_shape
 
             def forward(x):
-                h = model(x, training=False)
+                h = model(model_input(x, image_shape), training=False)
                 return logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])
 
             fn = self._fns[key] = tf.function(forward, autograph=False, reduce_retracing=True)

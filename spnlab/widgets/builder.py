@@ -5,21 +5,23 @@ from spnlab.lab.config import EXAMPLES, STRUCTURE_FIELDS
 from spnlab.widgets._base import SessionView
 
 STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
-                     ("hand-built example", "example")]
+                     ("DGC-SPN (convolutional)", "dgcspn"), ("hand-built example", "example")]
 # The data a switch to a built-in structure brings: an example's own samples; leaving an
 # example, the digits. (Other switches keep the session's data.)
-DATASET_OF = {"ratspn": "digits", "poon_domingos": "digits", "example": "example"}
+DATASET_OF = {"ratspn": "digits", "poon_domingos": "digits", "dgcspn": "digits",
+              "example": "example"}
 
 
 class BuilderView(SessionView):
-    """The structure (RAT-SPN, Poon-Domingos, or a hand-built teaching example), its sizes, and
-    the seed.
+    """The structure (RAT-SPN, Poon-Domingos, DGC-SPN, or a hand-built teaching example), its
+    sizes, and the seed.
 
     Only the sizes the chosen structure uses are shown (RAT-SPN: depth, repetitions, input
     distributions, sums per region; Poon-Domingos: region resolution, input distributions, sums
-    per region; example: which example, its variables and components, the number of samples
-    it generates). Build calls `session.rebuild(...)` with the changed settings, which starts
-    training over with the new structure; every other view redraws on the session's "reset"
+    per region; DGC-SPN: input distributions per pixel, sums per position; example: which
+    example, its variables and components, the number of samples it generates). Build calls
+    `session.rebuild(...)` with the changed settings, which starts training over with the new
+    structure; every other view redraws on the session's "reset"
     event. A session on a custom model shows its structure and only the seed can change.
     """
 

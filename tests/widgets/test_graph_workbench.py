@@ -60,3 +60,20 @@ def test_builder_builds_a_hand_built_example_and_back():
     wb.builder.build.click()
     assert s.config.dataset == "digits" and s.data.num_vars == 64
     wb.close()
+
+
+def test_builder_builds_a_dgcspn_and_the_views_show_images():
+    wb = Workbench("classroom", seed=0)
+    wb.builder.structure.value = "dgcspn"
+    assert wb.builder.fields["depth"].layout.display == "none"
+    wb.builder.fields["num_sums"].value = 3
+    wb.builder.build.click()
+    s = wb.session
+    assert wb.builder.error.value == "" and (s.config.structure, s.config.num_sums) == ("dgcspn", 3)
+    assert any(l["name"].startswith("local2d_sum") for l in s.layers)
+    wb.trainer.step_button.click()
+    assert s.step_count == 1 and "<svg" in wb.graph.svg.value
+    for view in (wb.marginals, wb.completions):
+        view.set_active(True)
+        assert view.error.value == "", view.error.value
+    wb.close()

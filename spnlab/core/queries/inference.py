@@ -154,11 +154,11 @@ def posterior_mean(model, x, evidence_mask=None):
     """Posterior expectation of the component modes for the unobserved variables (numpy).
 
     For indicator leaves this is E[x_v | evidence]; for continuous leaves the posterior mean of
-    the component locations.
+    the component locations. Float32 also for integer data: a mean need not be a state.
     """
     x, mask = check_data(model, x, evidence_mask)
     leaf_pass = run_to_leaves(model, x, mask, SumOpEMBackprop())
-    return complete_from_leaves(leaf_pass, x, mask, leaf_pass.leaf.modes())
+    return complete_from_leaves(leaf_pass, tf.cast(x, tf.float32), mask, leaf_pass.leaf.modes())
 
 
 def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
