@@ -4,7 +4,13 @@
 back, applies the mode (a sum op for all layers and/or live settings), runs `num_steps` steps
 with observers muted, and collects the history rows and tap summaries. The session is returned
 to the captured state at the end, so comparing is free of side effects.
+
+`compare_async` does the same in an asyncio task (a notebook's Compare button): it yields to
+the event loop after every step and reports the rows so far; `session.stop()` ends it early
+with the rows run until then. While it runs, other changes and queries of the session are
+refused (they would act on the state of the mode being run).
 """
+import asyncio
 from dataclasses import dataclass, field
 
 from spnlab.lab import state as state_lib
@@ -96,13 +102,44 @@ def compare(session, modes, num_steps, test_every=None, taps=None, progress=Fals
         taps: True/False to force taps on/off for the comparison (None: as configured).
         progress: a progress bar per mode.
     """
+    steps = _comparison(session, modes, num_steps, test_every, taps, progress)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            return done.value
+
+
+async def compare_async(session, modes, num_steps, on_update=None, test_every=None, taps=None):
+    """`compare` for an event loop: after every step it calls `on_update(partial result)` (if
+    given) and yields to the loop. `session.stop()` ends the comparison between steps; the
+    result then holds the rows run so far. Returns the `CompareResult`."""
+    steps = _comparison(session, modes, num_steps, test_every, taps, progress=False)
+    while True:
+        try:
+            partial = next(steps)
+        except StopIteration as done:
+            return done.value
+        if on_update is not None:
+            on_update(partial)
+        await asyncio.sleep(0)
+
+
+def _comparison(session, modes, num_steps, test_every, taps, progress):
+    """The comparison as a generator: yields a partial `CompareResult` after every step and
+    returns the final one. Between its steps the session refuses other calls."""
     modes = normalize_modes(modes)
+    if session.is_running:
+        raise RuntimeError("A run is in progress; stop() it and let it end first.")
     base = state_lib.capture(session)
     base_steps = len(base.history.steps)
-    rows, tap_summaries = [], {}
+    rows, tap_summaries, stopped = [], {}, False
+    labels = {label: mode for label, mode in modes}
     try:
         with session._events.muted():
             for label, mode in modes:
+                if stopped:
+                    break
                 state_lib.restore(session, base)
                 settings = {k: v for k, v in mode.items() if k != "sum_op"}
                 if test_every is not None:
@@ -118,17 +155,28 @@ def compare(session, modes, num_steps, test_every=None, taps=None, progress=Fals
                 if mode["sum_op"] is not None:
                     session.set_sum_op("all", mode["sum_op"])
                 start_wall = session.wall_time
-                session.run(num_steps, progress=progress)
-                for n, record in enumerate(session.history.steps[base_steps:], start=1):
-                    rows.append({"mode": label, "step": n,
-                                 "wall_time": record.wall_time - start_wall,
-                                 "train_ll": record.train_ll, "test_ll": record.test_ll,
-                                 "train_bpd": record.train_bpd, "test_bpd": record.test_bpd})
+                with session._run_loop(num_steps, progress) as tick:
+                    for n in range(1, int(num_steps) + 1):
+                        if session._stop_requested:
+                            stopped = True
+                            break
+                        record = session.step()
+                        tick(record)
+                        rows.append({"mode": label, "step": n,
+                                     "wall_time": record.wall_time - start_wall,
+                                     "train_ll": record.train_ll, "test_ll": record.test_ll,
+                                     "train_bpd": record.train_bpd,
+                                     "test_bpd": record.test_bpd})
+                        session._comparing = True          # others wait until we are done
+                        try:
+                            yield CompareResult(list(rows), {}, labels)
+                        finally:
+                            session._comparing = False
                 tap_summaries[label] = _tap_summary(session, base.counters["step"])
     finally:
+        session._comparing = False
         state_lib.restore(session, base)
-    return CompareResult(rows, {k: v for k, v in tap_summaries.items() if v},
-                         {label: mode for label, mode in modes})
+    return CompareResult(rows, {k: v for k, v in tap_summaries.items() if v}, labels)
 
 
 def _tap_summary(session, first_step):

@@ -79,6 +79,7 @@ class Session(RunMixin, QueryMixin):
         self._events = EventBus()
         self._lock = threading.RLock()
         self._busy_flag = False
+        self._comparing = False        # between the steps of an asynchronous comparison
         self._stop_requested = False
         self._running = False
         self._setup()
@@ -280,6 +281,9 @@ class Session(RunMixin, QueryMixin):
         """One state change or query at a time; a second one (another thread, or an observer
         calling back into the session from inside a step) gets a clear error."""
         with self._lock:
+            if self._comparing:
+                raise RuntimeError(f"Cannot {what} while a comparison is running; stop() it "
+                                   "or wait for it to end.")
             if self._busy_flag:
                 raise RuntimeError(f"Cannot {what} while the session is busy with another step, "
                                    "switch or query; call it between steps.")
@@ -578,6 +582,12 @@ class Session(RunMixin, QueryMixin):
         """Run several learning modes from the current state; see `spnlab.lab.compare.compare`."""
         from spnlab.lab.compare import compare
         return compare(self, modes, num_steps, **kwargs)
+
+    async def compare_async(self, modes, num_steps, on_update=None, **kwargs):
+        """`compare` in an asyncio task, reporting the rows after every step; `stop()` ends it
+        (see `spnlab.lab.compare.compare_async`)."""
+        from spnlab.lab.compare import compare_async
+        return await compare_async(self, modes, num_steps, on_update, **kwargs)
 
     def checkpoint(self, path):
         """Save everything needed to resume exactly (see `spnlab.lab.checkpoint`)."""

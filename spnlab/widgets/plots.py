@@ -1,4 +1,7 @@
 """Views that plot session state: log-likelihood curves, per-layer signals, compare runs."""
+import asyncio
+import time
+
 import ipywidgets as widgets
 import numpy as np
 
@@ -97,7 +100,14 @@ class SignalsView(SessionView):
 
 
 class CompareView(SessionView):
-    """Runs several sum ops for n steps from the session's current state and plots them."""
+    """Runs several sum ops for n steps from the session's current state and plots them.
+
+    In a notebook the comparison runs as an asyncio task (`Session.compare_async`): the curves
+    grow while it runs (redrawn at most every `min_step_interval` seconds), the notebook stays
+    responsive, and the button turns into Stop. Without an event loop it runs to the end.
+    """
+
+    min_step_interval = 0.3
 
     def __init__(self, session, modes=("em", "hard_em", "unweighted_hard_em", "grad"), **kwargs):
         self.modes = widgets.SelectMultiple(options=["grad", "em", "hard_em",
@@ -112,11 +122,44 @@ class CompareView(SessionView):
         super().__init__(session, [widgets.HBox([self.modes, widgets.VBox([self.steps, self.run,
                                                                              self.axis])]),
                                    self.figure], events=(), **kwargs)
-        self.run.on_click(lambda _: self.guarded(self._run_compare))
+        self.run.on_click(lambda _: self.guarded(self._on_click))
         self.axis.observe(lambda _: self.guarded(self.refresh), "value")
+        self._task = None
 
-    def _run_compare(self):
-        result = self.session.compare(list(self.modes.value), int(self.steps.value))
+    @property
+    def running(self):
+        return self._task is not None and not self._task.done()
+
+    def _on_click(self):
+        if self.running:
+            self.session.stop()
+            return
+        modes, steps = list(self.modes.value), int(self.steps.value)
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:                     # plain Python: run it to the end
+            self._show(self.session.compare(modes, steps))
+            return
+        self.run.description, self.run.icon = "Stop", "stop"
+        self._task = asyncio.ensure_future(self._run_comparison(modes, steps))
+
+    async def _run_comparison(self, modes, steps):
+        # (Not `_compare`: ipywidgets' Widget has a method of that name.)
+        last = [0.0]
+
+        def on_update(partial):
+            if time.monotonic() - last[0] >= self.min_step_interval:
+                last[0] = time.monotonic()
+                self._show(partial)
+
+        try:
+            self._show(await self.session.compare_async(modes, steps, on_update))
+        except Exception as error:  # noqa: BLE001 - shown in the view
+            self.show_error(error)
+        finally:
+            self.run.description, self.run.icon = "Compare", "balance-scale"
+
+    def _show(self, result):
         self.table = result.to_records()
         self.refresh()
 

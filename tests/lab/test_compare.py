@@ -57,3 +57,46 @@ def test_mode_specs_are_checked():
         normalize_modes(["em", "em"])
     with pytest.raises(TypeError, match="modes"):
         normalize_modes("em")
+
+
+def _without_time(rows):
+    return [{k: v for k, v in r.items() if k != "wall_time"} for r in rows]
+
+
+def test_async_comparison_reports_every_step_refuses_others_and_matches_the_sync_one():
+    import asyncio
+
+    a, b = make(), make()
+    before = all_variable_values(a)
+    updates, refused = [], []
+
+    def on_update(partial):
+        updates.append(len(partial.rows))
+        try:
+            a.step()                                  # a Step click between its steps
+        except RuntimeError as error:
+            refused.append(str(error))
+
+    result = asyncio.run(a.compare_async(MODES, 4, on_update))
+    assert updates == list(range(1, 9)) and len(refused) == 8
+    assert "comparison is running" in refused[0]
+    assert _without_time(result.to_records()) == _without_time(b.compare(MODES, 4).to_records())
+    assert_same_values(all_variable_values(a), before)
+    a.step()                                          # free again afterwards
+
+
+def test_stopping_an_async_comparison_keeps_the_rows_so_far_and_restores_the_session():
+    import asyncio
+
+    s = make()
+    before, steps = all_variable_values(s), s.step_count
+
+    def on_update(partial):
+        if len(partial.rows) == 3:
+            s.stop()
+
+    result = asyncio.run(s.compare_async(MODES, 4, on_update))
+    assert [(r["mode"], r["step"]) for r in result.rows] == [("hard", 1), ("hard", 2),
+                                                              ("hard", 3)]
+    assert_same_values(all_variable_values(s), before)
+    assert s.step_count == steps and not s.is_running

@@ -77,3 +77,26 @@ def test_builder_builds_a_dgcspn_and_the_views_show_images():
         view.set_active(True)
         assert view.error.value == "", view.error.value
     wb.close()
+
+
+def test_compare_view_runs_in_the_event_loop_and_can_be_stopped():
+    import asyncio
+
+    from spnlab.widgets import CompareView
+
+    session = Session("classroom", seed=0, test_every=0)
+    view = CompareView(session, modes=("em", "hard_em"))
+    view.steps.value = 30
+
+    async def click_and_stop():
+        view.run.click()
+        assert view.running and view.run.description == "Stop"
+        while len(view.table) < 5:
+            await asyncio.sleep(0.05)
+        view.run.click()                                   # Stop
+        await view._task
+
+    asyncio.run(click_and_stop())
+    assert 5 <= len(view.table) < 60 and view.run.description == "Compare"
+    assert view.error.value == "" and session.step_count == 0
+    view.close()
