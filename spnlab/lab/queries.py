@@ -1,13 +1,16 @@
 """Queries a view asks of a session: marginals, completions, samples, node signals, the graph.
 
 A mixin of `Session`; every method delegates the inference to `spnlab.core.queries` (layer
-models) or `spnlab.graph` (node-graph models) and never changes the session's state.
+models) or `spnlab.graph` (node-graph models) and never changes the session's state. Views ask
+the same model again after every step, so the layer queries run compiled
+(`spnlab.core.queries.runner.compiled_queries`: the same results, ~10x faster after the first).
 """
 from typing import NamedTuple, Optional
 
 import numpy as np
 
 import spnlab.core as spnk
+from spnlab.core.queries.runner import compiled_queries
 from spnlab.lab.graph_model import graph_weight_columns, is_graph_model, per_node_values
 from spnlab.lab.masks import evidence_mask as _evidence_mask
 
@@ -55,11 +58,13 @@ class QueryMixin:
     def log_likelihood(self, x):
         """log p(x) per row `[B]` (numpy)."""
         x, one = _rows(x, "x")
-        with self._busy("log_likelihood"):
+        with self._busy("log_likelihood"), compiled_queries():
             out = self._eager_log_likelihood(x)
         return out[0] if one else out
 
     def _eager_log_likelihood(self, x):
+        # Eager unless the caller compiles queries: a switch checks the LL with the old and the
+        # new ops once each, which tracing would only slow down.
         if is_graph_model(self.model):
             return graph_queries().log_value(self.model, x)
         return spnk.log_likelihood(self.model, self._to_model(x))
@@ -97,7 +102,7 @@ class QueryMixin:
         x, one = _rows(x, "x")
         mask = np.zeros(x.shape, bool) if evidence_mask is None else _rows(evidence_mask,
                                                                            "evidence_mask")[0]
-        with self._busy("marginals"):
+        with self._busy("marginals"), compiled_queries():
             if is_graph_model(self.model):
                 out = _graph_marginals(self.model, x, mask)
             else:
@@ -119,7 +124,7 @@ class QueryMixin:
                              f"Received: method={method!r}")
         x, one = _rows(x, "x")
         mask, _ = _rows(evidence_mask, "evidence_mask")
-        with self._busy("complete"):
+        with self._busy("complete"), compiled_queries():
             if is_graph_model(self.model):
                 out = _graph_complete(self.model, x, mask, method, seed)
             else:
@@ -136,7 +141,7 @@ class QueryMixin:
 
     def sample(self, num_samples, seed=None):
         """Ancestral samples `[num_samples, V]`."""
-        with self._busy("sample"):
+        with self._busy("sample"), compiled_queries():
             if is_graph_model(self.model):
                 columns = len(self.model.plan.columns.data)
                 return graph_queries().sample(self.model, num_samples, seed=seed)[:, :columns]

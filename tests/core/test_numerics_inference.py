@@ -198,3 +198,28 @@ def test_zero_evidence_inference_with_the_sample_op_draws_from_the_model():
     draws = model.zero_evidence_inference(6000)
     freq = np.bincount(draws @ np.array([4, 2, 1]), minlength=8) / len(draws)
     np.testing.assert_allclose(freq, p, atol=4 * np.sqrt(0.25 / 6000))
+
+
+def test_compiled_queries_give_the_eager_results_and_follow_op_switches():
+    """Inside `compiled_queries` every query (seeded ones included) returns exactly what the
+    eager pass returns, also after the layers' sum ops change (the cache keys on them)."""
+    from spnlab.core.queries.runner import compiled_queries
+
+    model = small_ratspn(6, 31, sum_op=spnk.SumOpEMBackprop(), depth=2, reps=2, inputs=2, sums=2)
+    x = all_states(6)[::5]
+    mask = np.random.default_rng(2).random(x.shape) < 0.5
+    queries = {
+        "mpe": lambda: spnk.mpe(model, x, mask, seed=3),
+        "hard_em": lambda: spnk.mpe(model, x, mask, method="hard_em", seed=3),
+        "mean": lambda: spnk.posterior_mean(model, x, mask),
+        "sample": lambda: spnk.sample(model, x=x, evidence_mask=mask, seed=4),
+        "marginals": lambda: spnk.variable_marginals(model, x, mask),
+        "marginal": lambda: spnk.marginal(model, x, mask),
+        "complete": lambda: model.complete(x, mask)}
+    for _ in range(2):
+        eager = {name: query() for name, query in queries.items()}
+        with compiled_queries():
+            for _ in range(2):                       # traced, then from the cache
+                for name, query in queries.items():
+                    np.testing.assert_array_equal(query(), eager[name], err_msg=name)
+        model.set_sum_op(spnk.SumOpHardEMBackprop(seed=0))   # `complete` now backtracks
