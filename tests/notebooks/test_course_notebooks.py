@@ -46,6 +46,10 @@ EXPECTED_OUTPUT = {
         "'Product': 288",
         "max |graph LL - layer LL| on 32 test digits:",
     ],
+    "05_structures.ipynb": [
+        "the root mixes 32 products over 2 cuts:",
+        "sum over all 65536 states = ",
+    ],
 }
 # Regular expressions over the same text (e.g. numbers that must agree).
 EXPECTED_PATTERNS = {
@@ -56,6 +60,14 @@ EXPECTED_PATTERNS = {
     "04_layers_to_graphs.ipynb": [
         # the expanded graph's log-likelihoods differ from the layer model's by < 1e-4
         r"on 32 test digits: (0\.00e\+00|\d\.\d\de-(0[5-9]|[1-9]\d))",
+    ],
+    "05_structures.ipynb": [
+        # each model's weights, counted in its layers, by formula and in its node graph
+        r"RAT-SPN +3652 +3652 +3652\b",
+        r"Poon-Domingos +8992 +8992 +8992\b",
+        r"DGC-SPN +1604 +1604 +1604\b",
+        # the 4x4 DGC-SPN's probabilities of all 2^16 images add up to 1
+        r"DGC-SPN +on 4x4 images: sum over all 65536 states = (1\.0000|0\.9999)\d\d\b",
     ],
 }
 
