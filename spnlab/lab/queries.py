@@ -58,7 +58,7 @@ class QueryMixin:
     def log_likelihood(self, x):
         """log p(x) per row `[B]` (numpy)."""
         x, one = _rows(x, "x")
-        with self._busy("log_likelihood"), compiled_queries():
+        with self._busy("log_likelihood", query=True), compiled_queries():
             out = self._eager_log_likelihood(x)
         return out[0] if one else out
 
@@ -89,7 +89,7 @@ class QueryMixin:
         rows = self.data.train if split == "train" else self.data.test
         if len(rows) == 0:
             return None
-        with self._busy("evaluate"):
+        with self._busy("evaluate", query=True):
             return float(np.mean(self._evaluator(rows)))
 
     def marginals(self, x, evidence_mask=None):
@@ -102,7 +102,7 @@ class QueryMixin:
         x, one = _rows(x, "x")
         mask = np.zeros(x.shape, bool) if evidence_mask is None else _rows(evidence_mask,
                                                                            "evidence_mask")[0]
-        with self._busy("marginals"), compiled_queries():
+        with self._busy("marginals", query=True), compiled_queries():
             if is_graph_model(self.model):
                 out = _graph_marginals(self.model, x, mask)
             else:
@@ -124,7 +124,7 @@ class QueryMixin:
                              f"Received: method={method!r}")
         x, one = _rows(x, "x")
         mask, _ = _rows(evidence_mask, "evidence_mask")
-        with self._busy("complete"), compiled_queries():
+        with self._busy("complete", query=True), compiled_queries():
             if is_graph_model(self.model):
                 out = _graph_complete(self.model, x, mask, method, seed)
             else:
@@ -141,7 +141,7 @@ class QueryMixin:
 
     def sample(self, num_samples, seed=None):
         """Ancestral samples `[num_samples, V]`."""
-        with self._busy("sample"), compiled_queries():
+        with self._busy("sample", query=True), compiled_queries():
             if is_graph_model(self.model):
                 columns = len(self.model.plan.columns.data)
                 return graph_queries().sample(self.model, num_samples, seed=seed)[:, :columns]
@@ -202,7 +202,7 @@ class QueryMixin:
                                "`spnlab.graph.from_layer_model`, which this installation does not "
                                "provide yet. Layer signals are available with "
                                "`session.node_signal(key, signal)`.") from error
-        with self._busy("graph"):
+        with self._busy("graph", query=True):
             graph = from_layer_model(self.model)
         values = {}
         if signal is not None:

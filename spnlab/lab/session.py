@@ -53,6 +53,10 @@ class Session(RunMixin, QueryMixin):
         **overrides: config fields, e.g. `batch_size=32`.
 
     Attributes:
+        trace_ahead: after a sum-op switch or a settings change that needs a new training
+            step, trace it on a background thread while the user looks at the views (the
+            workbench turns this on), so that the next step does not wait ~1 s for the trace.
+            Queries run meanwhile; anything that changes the session first waits for it.
         teacher: for `structure="example"`, the example graph with the weights that generated
             the data (the model learns a copy of it from fresh weights); else None.
 
@@ -80,6 +84,8 @@ class Session(RunMixin, QueryMixin):
         self._lock = threading.RLock()
         self._busy_flag = False
         self._comparing = False        # between the steps of an asynchronous comparison
+        self.trace_ahead = False
+        self._tracer = None
         self._stop_requested = False
         self._running = False
         self._setup()
@@ -277,9 +283,10 @@ class Session(RunMixin, QueryMixin):
 
     # -- all-or-nothing changes ------------------------------------------------------------------
     @contextlib.contextmanager
-    def _busy(self, what):
+    def _busy(self, what, query=False):
         """One state change or query at a time; a second one (another thread, or an observer
-        calling back into the session from inside a step) gets a clear error."""
+        calling back into the session from inside a step) gets a clear error. A change (not a
+        `query`) first waits for a trace-ahead thread to finish."""
         with self._lock:
             if self._comparing:
                 raise RuntimeError(f"Cannot {what} while a comparison is running; stop() it "
@@ -289,9 +296,40 @@ class Session(RunMixin, QueryMixin):
                                    "switch or query; call it between steps.")
             self._busy_flag = True
             try:
+                if not query:
+                    self._join_tracer()
                 yield
             finally:
                 self._busy_flag = False
+
+    def _start_trace_ahead(self):
+        """Build the next training step and trace it on a background thread (`trace_ahead`)."""
+        if not self.trace_ahead or self._tracer is not None:
+            return
+        with self._busy("trace ahead"):
+            if self._compiled is not None:
+                return
+            compiled = self._compiled_step()
+        failed = []
+
+        def work():
+            try:
+                compiled.trace()
+            except Exception as error:  # noqa: BLE001 - the step raises it again, clearly
+                failed.append(error)
+
+        self._tracer = (threading.Thread(target=work, name="spnlab-trace", daemon=True),
+                        failed)
+        self._tracer[0].start()
+
+    def _join_tracer(self):
+        if self._tracer is None:
+            return
+        thread, failed = self._tracer
+        thread.join()
+        self._tracer = None
+        if failed:
+            self._compiled = None                # built again (and failing) in the step
 
     def _atomic(self, fn):
         """Run `fn()`; on any exception put the whole state back and re-raise."""
@@ -423,6 +461,7 @@ class Session(RunMixin, QueryMixin):
         with self._busy("switch sum ops"):
             record = self._atomic(lambda: self._switch(entries, spec))
         self._events.emit("switch", record)
+        self._start_trace_ahead()
         return record
 
     def _resolve_layers(self, layer):
@@ -508,6 +547,7 @@ class Session(RunMixin, QueryMixin):
         with self._busy("change the config"):
             self._atomic(lambda: self._apply_live(new_config))
         self._events.emit("config", dict(changes))
+        self._start_trace_ahead()
         return self.config
 
     def set_taps(self, **settings):

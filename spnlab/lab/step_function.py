@@ -3,6 +3,8 @@
 with numpy data and returning numpy results."""
 import tensorflow as tf
 
+from spnlab.core.queries.runner import model_lock
+
 
 class StepFunction:
     """Subclasses implement `_step(x)` and set `_points` (their `TapPoint`s) before calling
@@ -13,6 +15,12 @@ class StepFunction:
     def _compile(self, num_vars, dtype):
         self._fn = tf.function(self._step, input_signature=[
             tf.TensorSpec([None, num_vars], tf.as_dtype(dtype))], autograph=False)
+
+    def trace(self):
+        """Trace the step function now (no data needed: its input signature is fixed), holding
+        the model's lock so that no query swaps the layers' ops meanwhile."""
+        with model_lock(self._model):
+            self._fn.get_concrete_function()
 
     @property
     def points(self):

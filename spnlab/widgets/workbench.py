@@ -22,6 +22,7 @@ class Workbench(widgets.VBox):
     def __init__(self, session="classroom", **overrides):
         self.session = session if isinstance(session, Session) else Session(session, **overrides)
         s = self.session
+        s.trace_ahead = True        # a switch's new training step is traced while you look
         self.builder = BuilderView(s)
         self.trainer = TrainerView(s)
         self.likelihood = LikelihoodView(s)

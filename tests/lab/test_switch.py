@@ -112,3 +112,31 @@ def test_layers_can_be_named_by_key_name_index_or_object():
         assert record.layers == ["S2"]
     assert s.set_sum_op(["S1", "S3"], spnk.SumOpUnweightedHardEMBackprop()).layers == ["S1", "S3"]
     assert s.sum_ops["S1"] == "unweighted_hard_em"
+
+
+def test_trace_ahead_steps_exactly_like_tracing_in_the_step_with_queries_meanwhile():
+    """With `trace_ahead` the step after a switch was traced on another thread while queries
+    (which swap the layers' ops while they trace) ran: the steps and weights are exactly those
+    of a session that traces in the step."""
+    import numpy as np
+
+    from spnlab.lab import Session
+    from tests.lab.helpers import all_variable_values, assert_same_values
+
+    ahead, inline = (Session("classroom", seed=0, test_every=0) for _ in range(2))
+    ahead.trace_ahead = True
+    x = ahead.data.test[:3]
+    mask = np.repeat(ahead.evidence_mask("bottom"), 3, 0)
+    for op in ("hard_em", "grad", "em"):
+        records = []
+        for s in (ahead, inline):
+            s.run(2, progress=False)
+            s.set_sum_op("all", op)
+            if s is ahead:
+                assert s._tracer is not None                # tracing in the background
+                for method in ("mpe", "mean", "sample"):
+                    s.complete(x, mask, method, seed=0)    # queries meanwhile
+            records.append([r.train_ll for r in s.run(2, progress=False)])
+        assert records[0] == records[1], op
+        assert ahead._compiled._fn.experimental_get_tracing_count() == 1
+    assert_same_values(all_variable_values(ahead), all_variable_values(inline))

@@ -137,6 +137,21 @@ def temporary_sum_op(model, sum_op):
     forward pass and the child signals.
     """
     sum_layers = [l for l in model_layers(model) if isinstance(l, SumLayerBase)]
+    with model_lock(model):
+        yield from _swapped_ops(sum_layers, sum_op)
+
+
+def model_lock(model):
+    """A re-entrant lock per model, held while queries swap the layers' ops and while another
+    thread traces a training step of the model (`spnlab.lab`'s trace-ahead), so that a trace
+    never captures a query's op."""
+    attributes = getattr(model, "__dict__", None)
+    if attributes is None:                          # a plain list of layers
+        return contextlib.nullcontext()
+    return attributes.setdefault("_spnlab_ops_lock", threading.RLock())
+
+
+def _swapped_ops(sum_layers, sum_op):
     saved = [(l, l.sum_op, getattr(l, "return_weighted_child_logits", None)) for l in sum_layers]
     try:
         for layer in sum_layers:
@@ -351,7 +366,10 @@ def _compiled_pass(model, x, evidence_mask, sum_op, marginalize, signal, spatial
     if not hasattr(model, "__dict__"):                # a plain list of layers: no cache
         return _pass(model, x, evidence_mask, sum_op, marginalize, signal, spatial)
     cache = model.__dict__.setdefault("_spnlab_query_passes", {})
-    layers = tuple((id(l.sum_op), getattr(l, "logspace_accumulators", None))
+    # A query op replaces every layer's op, so then only the accumulator spaces (read at trace
+    # time) matter; with the layers' own ops (sum_op None) the ops themselves do.
+    layers = tuple((id(l.sum_op) if sum_op is None else None,
+                    getattr(l, "logspace_accumulators", None))
                    for l in model_layers(model) if isinstance(l, SumLayerBase))
     mask = None if evidence_mask is None else tf.convert_to_tensor(evidence_mask)
     key = (_op_key(sum_op), marginalize, signal, x.dtype, tuple(x.shape[1:]),
