@@ -55,11 +55,18 @@ def _rows(x, arg_name):
 class QueryMixin:
     """Inference on the current model (see `Session`)."""
 
-    def log_likelihood(self, x):
-        """log p(x) per row `[B]` (numpy)."""
+    def log_likelihood(self, x, evidence_mask=None):
+        """log p(x) per row `[B]` (numpy); with `evidence_mask` (True = observed) the marginal
+        log p(x_E), the unobserved variables summed out."""
         x, one = _rows(x, "x")
+        mask = None if evidence_mask is None else _rows(evidence_mask, "evidence_mask")[0]
         with self._busy("log_likelihood", query=True), compiled_queries():
-            out = self._eager_log_likelihood(x)
+            if mask is None:
+                out = self._eager_log_likelihood(x)
+            elif is_graph_model(self.model):
+                out = graph_queries().log_value(self.model, x, mask)
+            else:
+                out = spnk.marginal(self.model, self._to_model(x), self._to_model(mask))
         return out[0] if one else out
 
     def _eager_log_likelihood(self, x):
@@ -218,6 +225,8 @@ class QueryMixin:
         ParallelSums node's outputs; edge signals summed over the node's weight sets)."""
         from spnlab.graph.from_layers import LayerGraph
         model = self.model
+        with self._busy("graph", query=True):
+            model.write_back()              # the drawing shows the learned weights
         graph = LayerGraph(model.plan.root, model.plan.columns.data)
         values = None
         if signal is not None:

@@ -103,6 +103,8 @@ class Session(RunMixin, QueryMixin):
                 self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
             else:
                 self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
+                if cfg.structure in ("poon_domingos", "dgcspn"):   # image structures
+                    self.data.image_shape = tuple(cfg.image_shape)
             if cfg.structure != "custom":
                 self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em")
             else:

@@ -166,7 +166,8 @@ def image_grid_figure(rows_of_images, row_titles, image_shape, masks=None):
                 tile = np.where(np.asarray(masks[n], bool).reshape(h, w), tile, 0.5)
             row.append(np.pad(tile, ((1, 1), (1, 1)), constant_values=np.nan))
         tiles.append(np.concatenate(row, axis=1))
-    z = np.concatenate(tiles[::-1], axis=0)
+    # A heatmap draws z[0] at the bottom: flip the whole picture (row order and every image).
+    z = np.concatenate(tiles, axis=0)[::-1]
     tick_vals = [(h + 2) * (len(tiles) - 1 - r) + (h + 2) / 2 for r in range(len(tiles))]
     layout = _layout("Completions", "", "", showlegend=False,
                      height=max(200, 40 + 60 * len(tiles)))

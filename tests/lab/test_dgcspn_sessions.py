@@ -47,6 +47,10 @@ def test_marginals_and_means_of_flat_rows_equal_brute_force(session):
         assert completed.shape == (1, 16)
         np.testing.assert_array_equal(completed[0, :8], x[:8])
     assert session.sample(3, seed=0).shape == (3, 16)
+    # log p(top half) = log sum over the bottom halves, from flat rows and a flat mask
+    np.testing.assert_allclose(session.log_likelihood(x, mask),
+                               np.log(np.exp(log_p[keep]).sum()), rtol=1e-5)
+    np.testing.assert_array_equal(session.evidence_mask("bottom")[0], mask)   # (4, 4) image
 
 
 def test_a_switch_keeps_the_distribution_and_the_session_resumes(session, tmp_path):

@@ -128,6 +128,12 @@ def test_queries_equal_brute_force_on_a_random_graph():
                                    rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(session.complete(evidence, mask, "mean"),
                                posterior @ states, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(session.log_likelihood(evidence, mask), np.log(probs.sum()),
+                               rtol=1e-5)
+    # The drawn graph shows the learned weights, not the starting ones.
+    root = session.graph().graph.root
+    np.testing.assert_allclose(root.weight_values, session.model.weight_values(root.weights),
+                               rtol=1e-6)
     for method in ("mpe", "hard_em", "sample"):
         completed = session.complete(evidence, mask, method, seed=0)
         assert np.issubdtype(completed.dtype, np.integer)

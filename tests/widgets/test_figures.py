@@ -53,9 +53,11 @@ def test_image_grid_places_rows_and_greys_out_the_unobserved_pixels():
     z = np.array(fig["data"][0]["z"], dtype=float)          # None -> nan borders
     tile_h = 2 + 2
     assert z.shape == (3 * tile_h, 2 * (2 + 2))
+    screen = z[::-1]                     # a heatmap draws z[0] at the bottom: top row first
+
     def tile(row, n):                                        # row 0 = top of the picture
-        block = z[(2 - row) * tile_h:(3 - row) * tile_h]
-        return block[1:-1, n * 4 + 1:n * 4 + 3]
+        block = screen[row * tile_h:(row + 1) * tile_h]
+        return block[1:-1, n * 4 + 1:n * 4 + 3]              # each image upright
     np.testing.assert_array_equal(tile(0, 0), originals[0].reshape(2, 2))
     np.testing.assert_array_equal(tile(1, 0), [[1, 0.5], [1, 1]])     # masked: grey where hidden
     np.testing.assert_array_equal(tile(2, 1), completed[1].reshape(2, 2))
