@@ -1,11 +1,13 @@
 """The SPN drawn with Graphviz: weights as edge widths, a chosen signal as node colour.
 
-Rendering goes through `spnlab.graph.render_svg`, which falls back to a WebAssembly Graphviz
+Rendering goes through `spnlab.graph.render.LayoutCache` (the layout is computed once per
+structure; redraws reuse it), which like `render_svg` falls back to a WebAssembly Graphviz
 when the `dot` program is missing, so the view never fails with ExecutableNotFound.
 """
 import ipywidgets as widgets
 
-from spnlab.graph import render_svg, to_dot, topological_order
+from spnlab.graph import to_dot, topological_order
+from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.node_values import node_values
@@ -36,6 +38,8 @@ class GraphView(SessionView):
         self.collapsed = widgets.Checkbox(value=False, description="one box per layer")
         self.focus = widgets.Dropdown(options=[WHOLE], value=WHOLE, description="open")
         self.svg = widgets.HTML(layout={"overflow": "auto", "max_height": "640px"})
+        # Steps change colours and edge widths, not the structure: lay it out once.
+        self.renderer = LayoutCache()
         self.info = widgets.HTML()
         super().__init__(session, [widgets.HBox([self.signal, self.focus, self.collapsed,
                                                  self.info]), self.svg], **kwargs)
@@ -71,4 +75,4 @@ class GraphView(SessionView):
                 self.focus.value = current
 
     def refresh(self):
-        self.svg.value = render_svg(self.dot())
+        self.svg.value = self.renderer.render(self.dot())

@@ -104,3 +104,33 @@ def test_a_dot_timeout_is_a_clear_error():
     chain = "digraph { " + " ".join(f"a{i} -> a{i + 1};" for i in range(3000)) + " }"
     with pytest.raises(TimeoutError, match="timeout=0.01"):
         render_svg(chain, engine="dot", timeout=0.01)
+
+
+def _ellipse_centres(svg):
+    return [(float(x), float(y)) for x, y in
+            re.findall(r'<ellipse[^>]*?cx="([\d.-]+)" cy="([\d.-]+)"', svg)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_layout_cache_reuses_the_layout_for_the_same_structure(engine):
+    """A redraw with other edge widths and colours keeps every node where the first layout
+    put it (as a plain render does, up to a constant shift of the canvas) and shows the new
+    attributes; a new structure is laid out again."""
+    from spnlab.graph.render import LayoutCache
+
+    root = poon_domingos_example().root
+    cache = LayoutCache(engine=engine)
+    first = cache.render(to_dot(root, weights="width"))
+    plain = _ellipse_centres(render_svg(to_dot(root, weights="width"), engine=engine))
+    got = _ellipse_centres(first)
+    assert len(got) == len(plain) == 7
+    shift = got[0][1] - plain[0][1]
+    np_close = [abs(a[0] - b[0]) < 0.5 and abs(a[1] - b[1] - shift) < 0.5
+                for a, b in zip(got, plain)]
+    assert all(np_close), (got, plain)
+    recoloured = to_dot(root, weights="width", values={"S": 0.9, "P1": 0.1})
+    second = cache.render(recoloured.replace("penwidth=2,", "penwidth=6,"))
+    assert cache.layouts == 1 and _ellipse_centres(second) == got
+    assert 'stroke-width="6"' in second and second != first
+    cache.render(to_dot(naive_bayes_mixture(2, 2).root))
+    assert cache.layouts == 2

@@ -22,6 +22,9 @@ def test_workbench_steps_and_draws_a_hand_built_graph():
     wb.trainer.step_button.click()
     assert session.step_count == 1 and wb.trainer.error.value == ""
     assert "<svg" in wb.graph.svg.value and wb.graph.error.value == ""
+    before = wb.graph.svg.value
+    wb.trainer.step_button.click()                          # new weights, the same layout
+    assert wb.graph.renderer.layouts == 1 and wb.graph.svg.value != before
     wb.graph.signal.value = "forward"
     dot = wb.graph.dot()
     layout = CountsLayout(session.model)
