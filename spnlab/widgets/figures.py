@@ -135,7 +135,9 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
         layout["yaxis"].update(scaleanchor="x", showticklabels=False)
         layout["xaxis"].update(showticklabels=False)
         return {"data": data, "layout": layout}
-    names = [f"X{v}" for v in range(p.shape[0])]
+    observed = (np.zeros(p.shape[0], bool) if evidence is None
+                else np.asarray(evidence, bool).reshape(-1))
+    names = [f"X{v}" + (" (given)" if observed[v] else "") for v in range(p.shape[0])]
     data = [{"type": "bar", "name": f"= {k}", "x": names, "y": p[:, k].tolist()}
             for k in range(p.shape[1])]
     return {"data": data, "layout": _layout("Marginals", "variable", "probability",

@@ -11,8 +11,10 @@ from spnlab.widgets._base import SessionView, figure_widget, redraw
 class MarginalsView(SessionView):
     """p(X_v | evidence) for every variable of one test row.
 
-    Evidence: a mask kind (e.g. the top half observed) or, for images, a click on a pixel
-    toggles it between observed and hidden.
+    Evidence: a mask kind (e.g. the top half observed) over the row's values; for images, a
+    click on a pixel toggles it between observed and hidden; otherwise (stacked bars, one bar
+    per variable) a click on the part of variable v's bar for value k observes X_v = k, and a
+    second click on it takes that evidence back.
     """
 
     min_step_interval = 0.5
@@ -20,10 +22,13 @@ class MarginalsView(SessionView):
     def __init__(self, session, row=0, **kwargs):
         self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(_rows(session)) - 1),
                                           description="row")
+        # Images start with the bottom half hidden; other data with nothing observed (the
+        # prior marginals), for clicks on the bars to add evidence.
         self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
-                                          if session.data.image_shape else "none",
+                                          if session.data.image_shape else "all",
                                           description="hidden")
         self.evidence = self._mask(session)
+        self.values = np.array(_rows(session)[row])                      # what is observed
         self.figure = figure_widget({"data": [], "layout": {"height": 320}})
         super().__init__(session, [widgets.HBox([self.row, self.mask_kind]), self.figure],
                          **kwargs)
@@ -34,22 +39,39 @@ class MarginalsView(SessionView):
     def _mask(self, session):
         kind = self.mask_kind.value
         if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
-            kind = "none"
+            kind = "all"
         return session.evidence_mask(kind)[0]
 
     def _figure(self, session):
-        x = _rows(session)[self.row.value]
-        p = session.marginals(x, self.evidence)                          # [V, C]
+        if len(self.values) != session.data.num_vars:                    # rebuilt: new data
+            self.row.max = max(0, len(_rows(session)) - 1)
+            self.evidence = self._mask(session)
+            self.values = np.array(_rows(session)[min(self.row.value, self.row.max)])
+        p = session.marginals(self.values, self.evidence)                # [V, C]
         return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
 
     def _connect_clicks(self):
         # The heatmap and the evidence markers on top of it: a click on an observed pixel
-        # reaches the marker trace. (`on_click` replaces a trace's handler, so redraws do not
-        # stack them.)
-        if self.session.data.image_shape is None:
-            return
-        for trace in self.figure.data:
-            trace.on_click(lambda trace, points, _: self.guarded(self._toggle, points))
+        # reaches the marker trace. Bars: trace k holds value k of every variable.
+        # (`on_click` replaces a trace's handler, so redraws do not stack them.)
+        image = self.session.data.image_shape is not None
+        for k, trace in enumerate(self.figure.data):
+            if image:
+                trace.on_click(lambda trace, points, _: self.guarded(self._toggle, points))
+            else:
+                trace.on_click(lambda trace, points, _, k=k: self.guarded(self.pick, points, k))
+
+    def pick(self, points, value):
+        """Observe X_v = `value` for the clicked variables (`points.point_inds`), or take that
+        evidence back when it is already observed."""
+        if not points.point_inds:
+            return                                                       # another trace
+        for v in points.point_inds:
+            if self.evidence[v] and self.values[v] == value:
+                self.evidence[v] = False
+            else:
+                self.values[v], self.evidence[v] = value, True
+        self.refresh()
 
     def _toggle(self, points):
         rows, cols = self.session.data.image_shape
@@ -62,6 +84,7 @@ class MarginalsView(SessionView):
 
     def _on_mask(self):
         self.evidence = self._mask(self.session)
+        self.values = np.array(_rows(self.session)[self.row.value])
         self.refresh()
 
     def refresh(self):

@@ -103,3 +103,34 @@ def test_compare_view_runs_in_the_event_loop_and_can_be_stopped():
     assert 5 <= len(view.table) < 60 and view.run.description == "Compare"
     assert view.error.value == "" and session.step_count == 0
     view.close()
+
+
+def test_clicking_a_value_bar_sets_evidence_and_the_marginals_follow_by_brute_force():
+    """On a hand-built example (bars, not an image), a click on X1's bar part "= 1" observes
+    X1 = 1; the other bars become p(X_v | X1 = 1) by enumeration; a second click takes it
+    back. After a rebuild to other data the view follows."""
+    import itertools
+
+    from plotly.callbacks import Points
+
+    from spnlab.widgets import MarginalsView
+
+    s = Session("example", example="naive_bayes", example_vars=3, num_sums=2, seed=0)
+    s.run(5, progress=False)
+    view = MarginalsView(s)
+    assert not view.evidence.any()
+    view.pick(Points(point_inds=[1], xs=["X1"], ys=[0.5], trace_name="= 1", trace_index=1), 1)
+    assert view.evidence.tolist() == [False, True, False] and view.values[1] == 1
+    states = np.array(list(itertools.product([0, 1], repeat=3)), np.int32)
+    p = np.exp(s.log_likelihood(states).astype(np.float64))
+    given = states[:, 1] == 1
+    expected = (p[given, None] * states[given]).sum(0) / p[given].sum()
+    shown = np.array(view.figure.data[1].y)                          # p(X_v = 1 | X1 = 1)
+    np.testing.assert_allclose(shown, expected, atol=1e-5)
+    assert view.figure.data[0].x[1] == "X1 (given)"
+    view.pick(Points(point_inds=[1], xs=["X1 (given)"], ys=[1.0], trace_name="= 1",
+                     trace_index=1), 1)
+    assert not view.evidence.any()
+    s.rebuild(example_vars=5)
+    assert view.error.value == "" and len(view.figure.data[0].x) == 5
+    view.close()
