@@ -11,7 +11,8 @@ import keras
 import numpy as np
 
 import spnlab.core as spnk
-from spnlab.core.layers.discrete_leaves import IndicatorLeaf
+from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
+from spnlab.core.layers.location_scale import NormalLeaf
 from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import FlatToRegions, PermuteAndPadScopes
@@ -55,27 +56,53 @@ def layer_entries(model):
     return entries
 
 
-def build_ratspn(config, num_vars, sum_op_spec):
+def input_layers(config, num_vals, op, spatial=False):
+    """`(input dtype, layers)` that give every variable `num_input_distributions` input
+    distributions, by `config.leaf`:
+
+        "indicator"    IndicatorLeaf(num_vals) and a DenseSum (Local2DSum when `spatial`) of
+                       num_input_distributions: categorical distributions whose parameters
+                       are sum weights, learned by the sum ops;
+        "categorical"  CategoricalLeaf(num_input_distributions, num_vals), learned by EM;
+        "normal"       NormalLeaf(num_input_distributions) of the values, locations spread
+                       over 0..num_vals-1 from `seed`, learned (with their scales) by EM.
+    """
+    k = config.num_input_distributions
+    if config.leaf == "indicator":
+        sums = Local2DSum(k, sum_op=op) if spatial else DenseSum(k, sum_op=op)
+        return "int32", [IndicatorLeaf(num_vals), sums]
+    if config.leaf == "categorical":
+        return "int32", [CategoricalLeaf(k, num_categories=num_vals, use_accumulators=True)]
+    top = float(max(num_vals - 1, 1))
+    return "float32", [NormalLeaf(
+        k, location_initializer=keras.initializers.RandomUniform(0.0, top, seed=config.seed),
+        scale_initializer=keras.initializers.Constant(top / 4), use_accumulators=True,
+        scale_trainable=True)]
+
+
+def build_ratspn(config, num_vars, sum_op_spec, num_vals=2):
     """The config's RAT-SPN with every sum layer on `sum_op_spec`, weights ~ Dirichlet(alpha).
 
     The core's seeded Dirichlet initializer draws every layer from the same seed (layers of
     equal shape would start equal), so the weights are drawn here from one generator, layer by
     layer, from `config.seed`.
     """
+    op = make_op(sum_op_spec, 0)
+    leaf = None if config.leaf == "indicator" else input_layers(config, num_vals, op)[1][0]
     model = spnk.ratspn(num_vars, depth=config.depth, num_repetitions=config.num_repetitions,
                         num_input_distributions=config.num_input_distributions,
-                        num_sums=config.num_sums, sum_op=make_op(sum_op_spec, 0),
-                        seed=config.seed)
+                        num_sums=config.num_sums, sum_op=op, seed=config.seed, leaf=leaf,
+                        num_vals=num_vals)
     model.build((None, num_vars))
     _init_dirichlet(model, config)
     return model
 
 
-def build_dgcspn(config, num_vars, sum_op_spec):
+def build_dgcspn(config, num_vars, sum_op_spec, num_vals=2):
     """A DGC-SPN (van de Wolfshaar & Pronobis 2020, the LibSPN-Keras spatial layers) over the
     binary pixels of `config.image_shape` (sides powers of two), input images `[B, H, W, 1]`:
 
-        IndicatorLeaf(2) -> Local2DSum(num_input_distributions)
+        `input_layers` (e.g. IndicatorLeaf -> Local2DSum(num_input_distributions))
         -> Conv2DProduct(2x2, stride 2, num_sums * num_input_distributions channels, each
            kernel cell's channel drawn from `seed`) -> Local2DSum(num_sums)
         -> [Conv2DProduct(2x2, stride 2, depthwise) -> Local2DSum(num_sums)] ... down to 1x1
@@ -90,8 +117,8 @@ def build_dgcspn(config, num_vars, sum_op_spec):
                          f"{num_vars} variables for a DGC-SPN. Received: "
                          f"image_shape={config.image_shape!r}")
     op = make_op(sum_op_spec, 0)
-    layers = [keras.Input((rows, cols, 1), dtype="int32"), IndicatorLeaf(2),
-              Local2DSum(config.num_input_distributions, sum_op=op)]
+    dtype, leaves = input_layers(config, num_vals, op, spatial=True)
+    layers = [keras.Input((rows, cols, 1), dtype=dtype)] + leaves
     first = True
     while rows > 1 or cols > 1:
         stride = (2 if rows > 1 else 1, 2 if cols > 1 else 1)
@@ -107,17 +134,17 @@ def build_dgcspn(config, num_vars, sum_op_spec):
     return model
 
 
-def build_model(config, num_vars, sum_op_spec):
+def build_model(config, num_vars, sum_op_spec, num_vals=2):
     """The config's built-in structure ("ratspn", "poon_domingos" or "dgcspn") over `num_vars`
-    variables, every sum layer on `sum_op_spec`, weights ~ Dirichlet(`config.init_alpha`) from
-    `config.seed`.
+    variables with values 0..`num_vals`-1, its inputs by `config.leaf` (`input_layers`), every
+    sum layer on `sum_op_spec`, weights ~ Dirichlet(`config.init_alpha`) from `config.seed`.
     """
     builders = {"ratspn": build_ratspn, "poon_domingos": build_poon_domingos,
                 "dgcspn": build_dgcspn}
     if config.structure not in builders:
         raise ValueError(f"Expected `structure` in {tuple(builders)} to build a model. "
                          f"Received: structure={config.structure!r}")
-    return builders[config.structure](config, num_vars, sum_op_spec)
+    return builders[config.structure](config, num_vars, sum_op_spec, num_vals)
 
 
 def _init_dirichlet(model, config):
@@ -194,7 +221,7 @@ def _stacked_permutations(roots):
     return out
 
 
-def build_poon_domingos(config, num_vars, sum_op_spec):
+def build_poon_domingos(config, num_vars, sum_op_spec, num_vals=2):
     """The Poon & Domingos (2011) image architecture over `config.image_shape` pixels, as a
     dense `SequentialSumProductNetwork` `[B, rows * cols] -> [B, 1]` (binary pixels).
 
@@ -213,8 +240,8 @@ def build_poon_domingos(config, num_vars, sum_op_spec):
       `region_graph_permutation`): every rectangle cut once, nearest the middle of its longer
       side, down to single pixels, with `num_sums` sums per region (its own weights in each
       decomposition: no sharing);
-    - each pixel has `num_input_distributions` Bernoulli mixtures (`IndicatorLeaf(2)` and a
-      `DenseSum`, as `build_ratspn`), per decomposition.
+    - each pixel has `num_input_distributions` input distributions (`input_layers`: by
+      default an `IndicatorLeaf` and a `DenseSum`, as `build_ratspn`), per decomposition.
 
     Trees shallower than the deepest are padded at the bottom (log 1 factors), so all share one
     stack of `DenseProduct(2)` / `DenseSum(num_sums)` levels, topped by the `RootSum`. Weights
@@ -228,10 +255,9 @@ def build_poon_domingos(config, num_vars, sum_op_spec):
                                                                config.region_resolution))
     op = make_op(sum_op_spec, 0)
     levels = int(np.log2(perms.shape[1]))
-    layers = [keras.Input(shape=(num_vars,), dtype="int32"),
-              FlatToRegions(len(perms), dtype="int32"), IndicatorLeaf(2),
-              DenseSum(config.num_input_distributions, sum_op=op),
-              PermuteAndPadScopes(perms)]
+    dtype, leaves = input_layers(config, num_vals, op)
+    layers = ([keras.Input(shape=(num_vars,), dtype=dtype),
+               FlatToRegions(len(perms), dtype=dtype)] + leaves + [PermuteAndPadScopes(perms)])
     for level in range(levels):
         layers.append(DenseProduct(2))
         if level < levels - 1:

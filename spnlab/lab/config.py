@@ -12,17 +12,20 @@ from typing import Optional, Union
 from spnlab.lab.ops import canonical_spec
 
 STRUCTURES = ("ratspn", "poon_domingos", "dgcspn", "example", "custom")
-DATASETS = ("digits", "example", "custom")
+DATASETS = ("digits", "digits_grey", "example", "custom")
+IMAGE_DATASETS = ("digits", "digits_grey")                 # the bundled 8x8 images
+LEAVES = ("indicator", "categorical", "normal")             # see spnlab.lab.build.input_layers
 EXAMPLES = ("poon_domingos", "naive_bayes", "random")      # see spnlab.lab.examples
 GRADIENT_OPTIMIZERS = ("adam", "sgd")
-STRUCTURAL_FIELDS = ("structure", "depth", "num_repetitions", "num_input_distributions",
+STRUCTURAL_FIELDS = ("structure", "leaf", "depth", "num_repetitions", "num_input_distributions",
                      "num_sums", "init_alpha", "image_shape", "region_resolution", "example",
                      "example_vars", "num_examples", "dataset", "binarize_threshold",
                      "test_fraction", "seed")
-RATSPN_FIELDS = ("depth", "num_repetitions", "num_input_distributions", "num_sums", "init_alpha")
-POON_DOMINGOS_FIELDS = ("image_shape", "region_resolution", "num_input_distributions",
+RATSPN_FIELDS = ("leaf", "depth", "num_repetitions", "num_input_distributions", "num_sums",
+                 "init_alpha")
+POON_DOMINGOS_FIELDS = ("leaf", "image_shape", "region_resolution", "num_input_distributions",
                         "num_sums", "init_alpha")
-DGCSPN_FIELDS = ("image_shape", "num_input_distributions", "num_sums", "init_alpha")
+DGCSPN_FIELDS = ("leaf", "image_shape", "num_input_distributions", "num_sums", "init_alpha")
 EXAMPLE_FIELDS = ("example", "example_vars", "num_examples", "num_sums", "init_alpha")
 # The size settings each built-in structure uses (the others are kept but ignored).
 STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS,
@@ -115,9 +118,11 @@ class SessionConfig:
     hand-built teaching graph `example` in `EXAMPLES`, learned from `num_examples` samples of
     itself, `dataset="example"`; `example_vars` and `num_sums` size the "naive_bayes" and
     "random" ones; see `spnlab.lab.examples`); initial sum weights ~ Dirichlet(`init_alpha`)
-    from `seed`. Data: `dataset`
-    ("digits": scikit-learn's bundled 8x8 digits, pixels >= `binarize_threshold` (of 16) set to
-    1), `test_fraction`. Training: `batch_size`, `sum_op` for every sum layer with per-layer
+    from `seed`. The built-in image structures read each pixel with `leaf` input distributions:
+    "indicator" (indicators and a sum, learned by the sum ops), "categorical" (categorical
+    leaves, learned by EM) or "normal" (Gaussian leaves of the grey levels, learned by EM).
+    Data: `dataset` ("digits": scikit-learn's bundled 8x8 digits, pixels >= `binarize_threshold`
+    (of 16) set to 1; "digits_grey": their 17 grey levels 0..16), `test_fraction`. Training: `batch_size`, `sum_op` for every sum layer with per-layer
     overrides in `layer_sum_ops` (keys `"S1"`, ...), online EM with `em_learning_rate` and
     `accumulate_batches` for layers with EM ops, `gradient_optimizer` ("adam" / "sgd") with
     `gradient_learning_rate` for the rest, test log-likelihood every `test_every` steps (0: never).
@@ -125,6 +130,7 @@ class SessionConfig:
     """
 
     structure: str = "ratspn"
+    leaf: str = "indicator"
     depth: int = 3
     num_repetitions: int = 4
     num_input_distributions: int = 4
@@ -159,6 +165,11 @@ class SessionConfig:
         _check_int("binarize_threshold", self.binarize_threshold, 1)
         _check_number("init_alpha", self.init_alpha, 0, float("inf"), low_open=True)
         _check_choice("dataset", self.dataset, DATASETS)
+        _check_choice("leaf", self.leaf, LEAVES)
+        if self.leaf == "normal" and self.dataset == "digits":
+            raise ValueError("Expected continuous data for normal leaves: the grey digits "
+                             "(dataset='digits_grey') or your own. Received: leaf='normal', "
+                             "dataset='digits' (binarised)")
         _check_choice("example", self.example, EXAMPLES)
         _check_int("example_vars", self.example_vars, 1)
         _check_int("num_examples", self.num_examples, 2)
@@ -167,7 +178,7 @@ class SessionConfig:
                              "teaching example learns from its own samples). Received: "
                              f"structure={self.structure!r}, dataset={self.dataset!r}")
         self.image_shape = _check_image_shape(self.image_shape)
-        if (self.structure in ("poon_domingos", "dgcspn") and self.dataset == "digits"
+        if (self.structure in ("poon_domingos", "dgcspn") and self.dataset in IMAGE_DATASETS
                 and self.image_shape != (8, 8)):
             raise ValueError("Expected `image_shape` (8, 8) for the digits. "
                              f"Received: image_shape={self.image_shape!r}")

@@ -16,7 +16,7 @@ class DataSet:
     """Train and test rows `[N, num_vars]`.
 
     Attributes:
-        name: "digits" or "custom".
+        name: "digits", "digits_grey", "example" or "custom".
         train, test: arrays (int32 for discrete data, float32 otherwise); `test` may be empty.
         image_shape: `(rows, cols)` when the variables are pixels (digits: (8, 8)), else None.
     """
@@ -52,6 +52,13 @@ def digits(binarize_threshold=8, test_fraction=0.2, seed=0):
     x = (_digits_pixels() >= binarize_threshold).astype(np.int32)
     train, test = split(x, test_fraction, seed)
     return DataSet("digits", train, test, image_shape=(8, 8))
+
+
+def digits_grey(test_fraction=0.2, seed=0):
+    """scikit-learn's 8x8 digits with their 17 grey levels (0..16, int32), split by `seed`."""
+    x = _digits_pixels().astype(np.int32)
+    train, test = split(x, test_fraction, seed)
+    return DataSet("digits_grey", train, test, image_shape=(8, 8))
 
 
 def check_array(x, arg_name):

@@ -18,7 +18,7 @@ from spnlab.lab import state as state_lib
 from spnlab.lab.build import build_model, layer_entries
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
                                TapSettings, as_config)
-from spnlab.lab.data import BatchStream, digits, from_arrays
+from spnlab.lab.data import BatchStream, digits, digits_grey, from_arrays
 from spnlab.lab.events import EventBus
 from spnlab.lab.examples import build_example, example_data
 from spnlab.lab.graph_model import GraphStep, as_graph_model, is_graph_model, sum_layers_of
@@ -101,12 +101,16 @@ class Session(RunMixin, QueryMixin):
         else:
             if cfg.dataset == "digits":
                 self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
+            elif cfg.dataset == "digits_grey":
+                self.data = digits_grey(cfg.test_fraction, cfg.seed)
             else:
                 self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
                 if cfg.structure in ("poon_domingos", "dgcspn"):   # image structures
                     self.data.image_shape = tuple(cfg.image_shape)
             if cfg.structure != "custom":
-                self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em")
+                top = max(self.data.train.max(initial=0), self.data.test.max(initial=0))
+                self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em",
+                                         num_vals=max(2, int(np.ceil(top)) + 1))
             else:
                 self.model = self._prepare_custom_model()
         self._entries = layer_entries(self.model)

@@ -1,15 +1,12 @@
 """Choose a structure and its sizes, the data seed, and build: structural changes start over."""
 import ipywidgets as widgets
 
-from spnlab.lab.config import EXAMPLES, STRUCTURE_FIELDS
+from spnlab.lab.config import EXAMPLES, LEAVES, STRUCTURE_FIELDS
 from spnlab.widgets._base import SessionView
 
 STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
                      ("DGC-SPN (convolutional)", "dgcspn"), ("hand-built example", "example")]
-# The data a switch to a built-in structure brings: an example's own samples; leaving an
-# example, the digits. (Other switches keep the session's data.)
-DATASET_OF = {"ratspn": "digits", "poon_domingos": "digits", "dgcspn": "digits",
-              "example": "example"}
+IMAGE_DATA = [("binarised digits", "digits"), ("grey digits (0..16)", "digits_grey")]
 
 
 class BuilderView(SessionView):
@@ -42,14 +39,20 @@ class BuilderView(SessionView):
                                                     style={"description_width": "130px"},
                                                     layout={"width": "230px"})
                        for name, low, high in self.FIELDS}
+        style = {"style": {"description_width": "130px"}, "layout": {"width": "300px"}}
         self.example = widgets.Dropdown(options=list(EXAMPLES), value=cfg.example,
-                                        description="example",
-                                        style={"description_width": "130px"},
-                                        layout={"width": "300px"})
+                                        description="example", **style)
+        self.leaf = widgets.Dropdown(options=list(LEAVES), value=cfg.leaf, description="leaves",
+                                     **style)
+        own = [] if cfg.dataset in dict(IMAGE_DATA).values() else [(cfg.dataset, cfg.dataset)]
+        self.dataset = widgets.Dropdown(options=IMAGE_DATA + own, value=cfg.dataset,
+                                        description="data", disabled=cfg.dataset == "custom",
+                                        **style)
         self.build = widgets.Button(description="Build", icon="cubes", button_style="primary")
         self.summary = widgets.HTML()
         super().__init__(session, [
-            widgets.HBox([self.structure, self.example, self.build]),
+            widgets.HBox([self.structure, self.example, self.dataset, self.leaf, self.build],
+                         layout={"flex_flow": "row wrap"}),
             widgets.HBox(list(self.fields.values()), layout={"flex_flow": "row wrap"}),
             self.summary], events=("reset",), **kwargs)
         self.structure.observe(lambda _: self._show_fields(), "value")
@@ -65,6 +68,8 @@ class BuilderView(SessionView):
         for name, field in self.fields.items():
             field.layout.display = None if name in shown else "none"
         self.example.layout.display = None if "example" in shown else "none"
+        self.leaf.layout.display = None if "leaf" in shown else "none"
+        self.dataset.layout.display = "none" if "example" in shown else None
 
     def _on_build(self):
         cfg = self.session.config
@@ -72,10 +77,15 @@ class BuilderView(SessionView):
                    if name in self._shown() and int(field.value) != getattr(cfg, name)}
         if self.structure.value != cfg.structure:
             changes["structure"] = self.structure.value
-            if "example" in (self.structure.value, cfg.structure):   # data come with it
-                changes["dataset"] = DATASET_OF[self.structure.value]
-        if "example" in self._shown() and self.example.value != cfg.example:
-            changes["example"] = self.example.value
+        # An example brings its own samples; the image structures read the chosen digits.
+        dataset = "example" if self.structure.value == "example" else self.dataset.value
+        if dataset == "example" and self.structure.value != "example":
+            dataset = "digits"
+        if dataset != cfg.dataset:
+            changes["dataset"] = dataset
+        for name, control in (("example", self.example), ("leaf", self.leaf)):
+            if name in self._shown() and control.value != getattr(cfg, name):
+                changes[name] = control.value
         self.session.rebuild(**changes)
 
     def refresh(self):
@@ -89,11 +99,18 @@ class BuilderView(SessionView):
             structure += f" ({rows}x{cols} image, {cfg.region_resolution}-pixel grid)"
         elif structure == "example":
             structure = f"the {cfg.example} example"
-        self.summary.value = (f"{structure} on {cfg.dataset}: {s.data.num_vars} variables, "
+        leaves = (f", {cfg.leaf} leaves" if "leaf" in STRUCTURE_FIELDS.get(cfg.structure, ())
+                  else "")
+        self.summary.value = (f"{structure} on {cfg.dataset}{leaves}: {s.data.num_vars} "
+                              f"variables, "
                               f"{len(s.data.train)} train / {len(s.data.test)} test rows, "
                               f"{len(layers)} layers, {weights:,} parameters")
         self.structure.value = cfg.structure
         self.example.value = cfg.example
+        self.leaf.value = cfg.leaf
+        if cfg.dataset not in [value for _, value in self.dataset.options]:
+            self.dataset.options = IMAGE_DATA + [(cfg.dataset, cfg.dataset)]
+        self.dataset.value = cfg.dataset
         for name, field in self.fields.items():
             field.value = getattr(cfg, name)
         self._show_fields()

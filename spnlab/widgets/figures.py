@@ -144,6 +144,33 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
                                             barmode="stack")}
 
 
+def posterior_mean_figure(means, image_shape, evidence=None, vmax=1.0):
+    """E[X_v | evidence] as an image (grey levels, continuous values): a heatmap over
+    [0, `vmax`], observed pixels marked as in `marginals_figure`.
+
+    Args:
+        means: `[V]` posterior means (observed pixels: their values).
+        image_shape: `(rows, cols)` with rows * cols = V.
+    """
+    means = np.asarray(means, float).reshape(-1)
+    rows, cols = image_shape
+    if rows * cols != means.shape[0]:
+        raise ValueError(f"Expected `image_shape` with {means.shape[0]} pixels. "
+                         f"Received: image_shape={tuple(image_shape)}")
+    z = means.reshape(rows, cols)[::-1]                         # a heatmap draws z[0] at the bottom
+    data = [{"type": "heatmap", "z": z.tolist(), "zmin": 0.0, "zmax": float(vmax),
+             "colorscale": "Greys", "colorbar": {"title": {"text": "E[x]"}}}]
+    if evidence is not None:
+        ys, xs = np.nonzero(np.asarray(evidence, bool).reshape(rows, cols)[::-1])
+        data.append({"type": "scatter", "mode": "markers", "name": "evidence",
+                     "x": xs.tolist(), "y": ys.tolist(),
+                     "marker": {"symbol": "square-open", "color": "#d62728", "size": 14}})
+    layout = _layout("Posterior mean", "", "", showlegend=False, height=320)
+    layout["yaxis"].update(scaleanchor="x", showticklabels=False)
+    layout["xaxis"].update(showticklabels=False)
+    return {"data": data, "layout": layout}
+
+
 def image_grid_figure(rows_of_images, row_titles, image_shape, masks=None):
     """Images side by side: one row per kind (original, masked, each completion method).
 

@@ -9,7 +9,8 @@ from spnlab.widgets._base import SessionView, figure_widget, redraw
 
 
 class MarginalsView(SessionView):
-    """p(X_v | evidence) for every variable of one test row.
+    """p(X_v | evidence) for every variable of one test row (binary images: p(x = 1) per
+    pixel; grey or continuous images: the posterior mean E[x | evidence]).
 
     Evidence: a mask kind (e.g. the top half observed) over the row's values; for images, a
     click on a pixel toggles it between observed and hidden; otherwise (stacked bars, one bar
@@ -47,8 +48,15 @@ class MarginalsView(SessionView):
             self.row.max = max(0, len(_rows(session)) - 1)
             self.evidence = self._mask(session)
             self.values = np.array(_rows(session)[min(self.row.value, self.row.max)])
-        p = session.marginals(self.values, self.evidence)                # [V, C]
-        return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
+        rows = _rows(session)
+        if session.data.discrete and (rows.max(initial=0) <= 1 or not session.data.image_shape):
+            p = session.marginals(self.values, self.evidence)            # [V, C]
+            return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
+        # Grey levels or continuous values: the posterior mean of every pixel.
+        means = session.complete(self.values, self.evidence, "mean")
+        return figures.posterior_mean_figure(means, session.data.image_shape or (1, len(means)),
+                                             evidence=self.evidence,
+                                             vmax=max(1.0, float(rows.max())))
 
     def _connect_clicks(self):
         # The heatmap and the evidence markers on top of it: a click on an observed pixel

@@ -134,3 +134,27 @@ def test_clicking_a_value_bar_sets_evidence_and_the_marginals_follow_by_brute_fo
     s.rebuild(example_vars=5)
     assert view.error.value == "" and len(view.figure.data[0].x) == 5
     view.close()
+
+
+def test_builder_switches_leaves_and_data_and_the_marginals_show_posterior_means():
+    wb = Workbench("classroom", seed=0, test_every=0)
+    wb.builder.dataset.value = "digits_grey"
+    wb.builder.leaf.value = "normal"
+    wb.builder.build.click()
+    s = wb.session
+    assert wb.builder.error.value == "" and (s.config.dataset, s.config.leaf) == (
+        "digits_grey", "normal")
+    assert "normal leaves" in wb.builder.summary.value
+    wb.trainer.step_button.click()
+    wb.marginals.set_active(True)
+    assert wb.marginals.error.value == ""
+    layout = wb.marginals.figure.layout
+    assert layout.title.text == "Posterior mean"
+    row = wb.marginals.values
+    expected = s.complete(row, wb.marginals.evidence, "mean").reshape(8, 8)
+    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0].z)[::-1], expected,
+                               rtol=1e-5)
+    wb.builder.dataset.value = "digits"                     # normal leaves need grey data
+    wb.builder.build.click()
+    assert "digits_grey" in wb.builder.error.value and s.config.dataset == "digits_grey"
+    wb.close()

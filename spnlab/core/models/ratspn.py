@@ -18,7 +18,8 @@ def _positive_int(name, value):
 
 
 def ratspn(num_vars, depth=2, num_repetitions=4, num_input_distributions=4, num_sums=4,
-           leaf=None, sum_op=None, accumulator_initializer=None, seed=None, input_dtype=None):
+           leaf=None, sum_op=None, accumulator_initializer=None, seed=None, input_dtype=None,
+           num_vals=2):
     """A RAT-SPN: `num_repetitions` random binary trees of `depth` levels, mixed at the root.
 
     Layers (as LibSPN-Keras' benchmark against Einsum networks):
@@ -33,15 +34,17 @@ def ratspn(num_vars, depth=2, num_repetitions=4, num_input_distributions=4, num_
         num_repetitions: random trees (decompositions).
         num_input_distributions: distributions per variable and repetition.
         num_sums: sums per region.
-        leaf: a leaf layer; default `IndicatorLeaf(2)` (binary data) followed by a DenseSum of
+        leaf: a leaf layer; default `IndicatorLeaf(num_vals)` followed by a DenseSum of
             `num_input_distributions`; any other leaf is used as is (its components are the
             input distributions).
         sum_op: sum op of every sum layer (default: the process default).
         accumulator_initializer: initializer of every sum layer.
         seed: seed of the random scope permutations.
         input_dtype: dtype of the data (default int32 for discrete leaves, float32 otherwise).
+        num_vals: values per variable of the default indicator leaf (2: binary data).
     """
-    for name in ("num_vars", "depth", "num_repetitions", "num_input_distributions", "num_sums"):
+    for name in ("num_vars", "depth", "num_repetitions", "num_input_distributions", "num_sums",
+                 "num_vals"):
         _positive_int(name, locals()[name])
     if leaf is not None and not isinstance(leaf, BaseLeaf):
         raise TypeError(f"Expected `leaf` to be a leaf layer. Received: leaf={leaf!r}")
@@ -54,7 +57,7 @@ def ratspn(num_vars, depth=2, num_repetitions=4, num_input_distributions=4, num_
     dtype = input_dtype or ("int32" if discrete else "float32")
     layers = [keras.Input(shape=(num_vars,), dtype=dtype), FlatToRegions(num_repetitions, dtype=dtype)]
     if leaf is None:
-        layers += [IndicatorLeaf(2), DenseSum(num_input_distributions, **sum_kwargs)]
+        layers += [IndicatorLeaf(num_vals), DenseSum(num_input_distributions, **sum_kwargs)]
     else:
         layers.append(leaf)
     layers.append(PermuteAndPadScopesRandom(factors=[bottom] + [2] * depth, seed=seed))
