@@ -122,8 +122,9 @@ class SessionConfig:
     "indicator" (indicators and a sum, learned by the sum ops), "categorical" (categorical
     leaves, learned by EM) or "normal" (Gaussian leaves of the grey levels, learned by EM).
     Data: `dataset` ("digits": scikit-learn's bundled 8x8 digits, pixels >= `binarize_threshold`
-    (of 16) set to 1; "digits_grey": their 17 grey levels 0..16), `test_fraction`. Training: `batch_size`, `sum_op` for every sum layer with per-layer
-    overrides in `layer_sum_ops` (keys `"S1"`, ...), online EM with `em_learning_rate` and
+    (of 16) set to 1; "digits_grey": their 17 grey levels 0..16), `test_fraction`. Training:
+    `batch_size`, `sum_op` for every sum layer with per-layer overrides in `layer_sum_ops` (keys
+    `"S1"`, ...), online EM with `em_learning_rate` and
     `accumulate_batches` for layers with EM ops, `gradient_optimizer` ("adam" / "sgd") with
     `gradient_learning_rate` for the rest, test log-likelihood every `test_every` steps (0: never).
     "custom" structure / dataset mark a model or data passed to the session directly.
