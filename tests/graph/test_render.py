@@ -77,7 +77,7 @@ def test_auto_uses_dot_when_installed(monkeypatch):
     calls = []
     monkeypatch.setattr(render, "_dot_executable", lambda: "/usr/bin/dot")
     monkeypatch.setattr(render, "_render_dot", lambda *a: calls.append(a) or "<svg/>")
-    assert render_svg("digraph { a }") == "<svg/>" and calls[0][1:] == ("dot", 60)
+    assert render_svg("digraph { a }") == "<svg/>" and calls[0][1:] == ("dot", 60, "svg")
 
 
 def test_missing_wasm_renderer_is_a_clear_error(monkeypatch):
