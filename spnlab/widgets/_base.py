@@ -120,4 +120,9 @@ def redraw(widget, figure):
         else:
             widget.data = ()
             widget.add_traces(list(new.data))
+        # Assigning a layout only sends the properties it has: shapes and annotations it lacks
+        # (a switch marker before a rebuild) would stay drawn in the browser. Clear them first.
+        for key in ("shapes", "annotations"):
+            if widget.layout[key] and not new.layout[key]:
+                widget.layout[key] = ()
         widget.layout = new.layout

@@ -75,4 +75,7 @@ class GraphView(SessionView):
                 self.focus.value = current
 
     def refresh(self):
-        self.svg.value = self.renderer.render(self.dot())
+        # Scaled down to the view's width when wider (a wide leaf record would otherwise put
+        # the drawing out of sight); the tooltips still give every node's details.
+        svg = self.renderer.render(self.dot())
+        self.svg.value = svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
