@@ -122,19 +122,7 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
         if rows * cols != p.shape[0]:
             raise ValueError(f"Expected `image_shape` with {p.shape[0]} pixels. "
                              f"Received: image_shape={tuple(image_shape)}")
-        z = p[:, value].reshape(rows, cols)
-        data = [{"type": "heatmap", "z": z[::-1].tolist(), "zmin": 0.0, "zmax": 1.0,
-                 "colorscale": "Greys", "colorbar": {"title": {"text": f"p(x={value})"}}}]
-        if evidence is not None:
-            ev = np.asarray(evidence, bool).reshape(rows, cols)[::-1]
-            ys, xs = np.nonzero(ev)
-            data.append({"type": "scatter", "mode": "markers", "name": "evidence",
-                         "x": xs.tolist(), "y": ys.tolist(),
-                         "marker": {"symbol": "square-open", "color": "#d62728", "size": 14}})
-        layout = _layout("Marginals", "", "", showlegend=False, height=320)
-        layout["yaxis"].update(scaleanchor="x", showticklabels=False)
-        layout["xaxis"].update(showticklabels=False)
-        return {"data": data, "layout": layout}
+        return _pixel_map(p[:, value], image_shape, evidence, 1.0, "Marginals", f"p(x={value})")
     observed = (np.zeros(p.shape[0], bool) if evidence is None
                 else np.asarray(evidence, bool).reshape(-1))
     names = [f"X{v}" + (" (given)" if observed[v] else "") for v in range(p.shape[0])]
@@ -157,15 +145,22 @@ def posterior_mean_figure(means, image_shape, evidence=None, vmax=1.0):
     if rows * cols != means.shape[0]:
         raise ValueError(f"Expected `image_shape` with {means.shape[0]} pixels. "
                          f"Received: image_shape={tuple(image_shape)}")
-    z = means.reshape(rows, cols)[::-1]                         # a heatmap draws z[0] at the bottom
-    data = [{"type": "heatmap", "z": z.tolist(), "zmin": 0.0, "zmax": float(vmax),
-             "colorscale": "Greys", "colorbar": {"title": {"text": "E[x]"}}}]
+    return _pixel_map(means, image_shape, evidence, float(vmax), "Posterior mean", "E[x]")
+
+
+def _pixel_map(values, image_shape, evidence, vmax, title, colour_title):
+    """One value per pixel as a grey heatmap over [0, `vmax`] (upright: a heatmap draws z[0]
+    at the bottom), observed pixels (`evidence`) marked with red squares."""
+    rows, cols = image_shape
+    z = np.asarray(values, float).reshape(rows, cols)[::-1]
+    data = [{"type": "heatmap", "z": z.tolist(), "zmin": 0.0, "zmax": vmax,
+             "colorscale": "Greys", "colorbar": {"title": {"text": colour_title}}}]
     if evidence is not None:
         ys, xs = np.nonzero(np.asarray(evidence, bool).reshape(rows, cols)[::-1])
         data.append({"type": "scatter", "mode": "markers", "name": "evidence",
                      "x": xs.tolist(), "y": ys.tolist(),
                      "marker": {"symbol": "square-open", "color": "#d62728", "size": 14}})
-    layout = _layout("Posterior mean", "", "", showlegend=False, height=320)
+    layout = _layout(title, "", "", showlegend=False, height=320)
     layout["yaxis"].update(scaleanchor="x", showticklabels=False)
     layout["xaxis"].update(showticklabels=False)
     return {"data": data, "layout": layout}
