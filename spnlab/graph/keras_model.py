@@ -12,23 +12,12 @@ import tensorflow as tf
 
 from spnlab.core import config
 from spnlab.core.ops.logspace import normalize_log_weights, normalize_weights
-from spnlab.core.sum_ops.base import SumOpBase
+from spnlab.core.layers.sum_layers import resolve_sum_op
 from spnlab.graph.evaluate import upward
 from spnlab.graph.leaf_params import LocationScaleParameters
 from spnlab.graph.leaf_values import extend_columns, leaf_log_values
 from spnlab.graph.plan import compile_plan
 from spnlab.graph.serialize import graph_from_config, graph_to_config
-
-
-def resolve_sum_op(sum_op):
-    if sum_op is None:
-        return config.get_default_sum_op()
-    if isinstance(sum_op, dict):
-        sum_op = keras.saving.deserialize_keras_object(sum_op)
-    if not isinstance(sum_op, SumOpBase):
-        raise TypeError(f"Expected `sum_op` to be a sum op such as SumOpEMBackprop(). "
-                        f"Received: sum_op={sum_op!r}")
-    return sum_op
 
 
 def _check_bool_or_none(value, arg):

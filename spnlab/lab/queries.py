@@ -62,14 +62,14 @@ class QueryMixin:
         mask = None if evidence_mask is None else _rows(evidence_mask, "evidence_mask")[0]
         with self._busy("log_likelihood", query=True), compiled_queries():
             if mask is None:
-                out = self._eager_log_likelihood(x)
+                out = self._model_log_likelihood(x)
             elif is_graph_model(self.model):
                 out = graph_queries().log_value(self.model, x, mask)
             else:
                 out = spnk.marginal(self.model, self._to_model(x), self._to_model(mask))
         return out[0] if one else out
 
-    def _eager_log_likelihood(self, x):
+    def _model_log_likelihood(self, x):
         # Eager unless the caller compiles queries: a switch checks the LL with the old and the
         # new ops once each, which tracing would only slow down.
         if is_graph_model(self.model):

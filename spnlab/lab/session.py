@@ -503,7 +503,7 @@ class Session(RunMixin, QueryMixin):
     def _switch(self, entries, spec):
         # Eager evaluation here: the compiled forward pass would be traced again after the switch.
         check_rows = self._check_rows()
-        ll_before = float(np.mean(self._eager_log_likelihood(check_rows), dtype=np.float64))
+        ll_before = float(np.mean(self._model_log_likelihood(check_rows), dtype=np.float64))
         switches = self._counters["switches"] + 1
         old, new, reset = {}, {}, set()
         for entry in entries:
@@ -515,7 +515,7 @@ class Session(RunMixin, QueryMixin):
             old[entry.key], new[entry.key] = op_label(old_op), op_label(new_op)
         fresh = self._optimizers.sync(self.model, self._config, reset=reset)
         self._invalidate()
-        ll_after = float(np.mean(self._eager_log_likelihood(check_rows), dtype=np.float64))
+        ll_after = float(np.mean(self._model_log_likelihood(check_rows), dtype=np.float64))
         if len(entries) == len(self._sum_entries()):
             self._config = self._config.replace(sum_op=spec, layer_sum_ops={})
         else:

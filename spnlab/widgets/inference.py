@@ -38,10 +38,7 @@ class MarginalsView(SessionView):
         self.guarded(self.refresh)
 
     def _mask(self, session):
-        kind = self.mask_kind.value
-        if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
-            kind = "all"
-        return session.evidence_mask(kind)[0]
+        return session.evidence_mask(_mask_kind(self.mask_kind.value, session, "all"))[0]
 
     def _figure(self, session):
         if len(self.values) != session.data.num_vars:                    # rebuilt: new data
@@ -121,9 +118,7 @@ class CompletionsView(SessionView):
 
     def _figure(self, session):
         x = _rows(session)[:self.num_rows]
-        kind = self.mask_kind.value
-        if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
-            kind = "random"
+        kind = _mask_kind(self.mask_kind.value, session, "random")
         mask = session.evidence_mask(kind, num_rows=len(x))
         rows, titles = [x, x], ["original", "masked"]
         for method in self.methods.value:
@@ -136,6 +131,13 @@ class CompletionsView(SessionView):
 
     def refresh(self):
         redraw(self.figure, self._figure(self.session))
+
+
+def _mask_kind(kind, session, fallback):
+    """`kind`, or `fallback` for a half-image kind when the data are no images."""
+    if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
+        return fallback
+    return kind
 
 
 def _rows(session):

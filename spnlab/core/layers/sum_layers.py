@@ -10,7 +10,8 @@ from spnlab.core.sum_ops.base import SumOpBase
 register = keras.saving.register_keras_serializable(package="spnlab")
 
 
-def _resolve_sum_op(sum_op):
+def resolve_sum_op(sum_op):
+    """`sum_op` as a core sum op: None is the process default, a dict a serialised op."""
     if sum_op is None:
         return config.get_default_sum_op()
     if isinstance(sum_op, dict):
@@ -42,7 +43,7 @@ class SumLayerBase(keras.layers.Layer):
                  accumulator_regularizer=None, logspace_accumulator_constraint=None,
                  linear_accumulator_constraint=None, **kwargs):
         super().__init__(**kwargs)
-        self.sum_op = _resolve_sum_op(sum_op)
+        self.sum_op = resolve_sum_op(sum_op)
         if logspace_accumulators is not None and not isinstance(logspace_accumulators, bool):
             raise TypeError("Expected `logspace_accumulators` to be None or a bool. "
                             f"Received: logspace_accumulators={logspace_accumulators!r}")
@@ -90,7 +91,7 @@ class SumLayerBase(keras.layers.Layer):
         A compiled training function must be rebuilt afterwards (the model-level
         `set_sum_op` does that).
         """
-        sum_op = _resolve_sum_op(sum_op)
+        sum_op = resolve_sum_op(sum_op)
         logspace = sum_op.default_logspace_accumulators()
         if self.built and logspace != self.logspace_accumulators:
             # In float64: a float32 exp(log_softmax) moves a model's log-likelihood by ~1e-6.
