@@ -118,7 +118,7 @@ class GraphStep(StepFunction):
             level_grads = [tf.convert_to_tensor(g) for g in grads[len(variables):]]
             result["taps"] = {p.key: self._tap(levels, level_grads, var_grads, tf.shape(x)[0])
                               for p in self._points}
-        self._optimizers.apply(var_grads)
+        self._apply_updates(var_grads, x)
         return result
 
     def _tap(self, levels, level_grads, var_grads, batch_size):

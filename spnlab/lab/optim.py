@@ -14,6 +14,7 @@ import numpy as np
 import spnlab.core as spnk
 from spnlab.core.layers.sum_layers import SumLayerBase
 from spnlab.lab.ops import uses_em_optimizer
+from spnlab.lab.reuse import LRU
 
 GROUPS = ("em", "gradient")
 
@@ -45,12 +46,42 @@ def make_optimizer(group, config):
     return cls(config.gradient_learning_rate)
 
 
-class OptimizerGroups:
-    """The two groups' variables and optimisers (a group without variables has none)."""
+def _kind(group, config):
+    """What, besides its variables, makes an optimiser of `group` differ from another (the
+    learning rate is a variable, set live)."""
+    if group == "em":
+        return ("em", int(config.accumulate_batches))
+    return (config.gradient_optimizer,)
 
-    def __init__(self):
+
+class OptimizerGroups:
+    """The two groups' variables and optimisers (a group without variables has none).
+
+    Optimisers are kept per (group, variables, kind) and reset to their state when built on
+    reuse: "started afresh" means exactly a new optimiser's values, while the object (and so a
+    training step traced for it, see `spnlab.lab.reuse`) stays the same.
+    """
+
+    def __init__(self, pool_capacity=8):
         self.variables = {g: [] for g in GROUPS}
         self.optimizers = {g: None for g in GROUPS}
+        self._pool = LRU(pool_capacity)     # key -> (optimizer, values when built, variables)
+
+    def _fresh(self, group, variables, config):
+        key = (group, tuple(id(v) for v in variables), _kind(group, config))
+        entry = self._pool.get(key)
+        if entry is None:
+            optimizer = make_optimizer(group, config)
+            optimizer.build(variables)
+            entry = (optimizer, [np.array(v.numpy()) for v in optimizer.variables], variables)
+        else:
+            optimizer, initial, _ = entry
+            for variable, value in zip(optimizer.variables, initial):
+                variable.assign(value)
+            optimizer.learning_rate = (config.em_learning_rate if group == "em"
+                                       else config.gradient_learning_rate)
+        self._pool.put(key, entry)
+        return optimizer
 
     def sync(self, model, config, reset=()):
         """Re-partition `model`; start afresh every group in `reset` or whose variables changed.
@@ -66,9 +97,7 @@ class OptimizerGroups:
             self.variables[group] = variables
             self.optimizers[group] = None
             if variables:
-                optimizer = make_optimizer(group, config)
-                optimizer.build(variables)
-                self.optimizers[group] = optimizer
+                self.optimizers[group] = self._fresh(group, variables, config)
             fresh.append(group)
         return fresh
 

@@ -6,6 +6,7 @@ reset that raises leaves the session exactly as it was (weights, optimisers, gen
 position, history, taps), because the state is captured first and put back on failure.
 """
 import contextlib
+import gc
 import threading
 import time
 
@@ -27,6 +28,7 @@ from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_f
                             op_label, op_state, uses_em_optimizer)
 from spnlab.lab.optim import OptimizerGroups
 from spnlab.lab.queries import QueryMixin
+from spnlab.lab.reuse import OpPool, StepCache
 from spnlab.lab.running import RunMixin
 from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord, dead_fraction, \
     selection_entropy
@@ -53,10 +55,15 @@ class Session(RunMixin, QueryMixin):
         **overrides: config fields, e.g. `batch_size=32`.
 
     Attributes:
-        trace_ahead: after a sum-op switch or a settings change that needs a new training
-            step, trace it on a background thread while the user looks at the views (the
-            workbench turns this on), so that the next step does not wait ~1 s for the trace.
-            Queries run meanwhile; anything that changes the session first waits for it.
+        trace_ahead: whenever the training step must be built anew (when this is turned on,
+            after a sum-op switch, a settings change, a reset or rebuild), trace it and warm
+            it up (one call on an empty batch, which changes nothing) on a background thread
+            while the user looks at the views (the workbench turns this on), so that the next
+            step does not wait ~0.5-1 s for TensorFlow. Queries run meanwhile; anything that
+            changes the session first waits for it. The objects alive after each of these
+            traces are then frozen (`gc.freeze`) so that Python's full garbage collections skip
+            the traced graphs (otherwise 150-330 ms pauses); a reset, a rebuild or setting
+            `trace_ahead` unfreezes them.
         teacher: for `structure="example"`, the example graph with the weights that generated
             the data (the model learns a copy of it from fresh weights); else None.
 
@@ -84,7 +91,7 @@ class Session(RunMixin, QueryMixin):
         self._lock = threading.RLock()
         self._busy_flag = False
         self._comparing = False        # between the steps of an asynchronous comparison
-        self.trace_ahead = False
+        self._trace_ahead = False
         self._tracer = None
         self._stop_requested = False
         self._running = False
@@ -114,6 +121,7 @@ class Session(RunMixin, QueryMixin):
             else:
                 self.model = self._prepare_custom_model()
         self._entries = layer_entries(self.model)
+        self._op_pool, self._steps = OpPool(), StepCache()       # see `spnlab.lab.reuse`
         # A spatial (DGC-SPN) model reads images `[B, H, W, C]`; the session's rows are flat.
         self._image_input = (tuple(data_shape(self.model)) if not is_graph_model(self.model)
                              and is_spatial(self.model) else None)
@@ -211,8 +219,8 @@ class Session(RunMixin, QueryMixin):
             spec = cfg.layer_sum_ops.get(entry.key, cfg.sum_op)
             if spec is None:                        # keep the custom model's own op
                 spec = op_state(entry.layer.sum_op)[0]
-            entry.layer.set_sum_op(make_op(spec, derived_seed(cfg.seed, entry.position,
-                                                              switches)))
+            entry.layer.set_sum_op(self._op_pool.op(
+                entry.layer, spec, derived_seed(cfg.seed, entry.position, switches)))
         self._check_tap_layers(cfg.taps)
 
     def _check_tap_layers(self, taps):
@@ -220,6 +228,16 @@ class Session(RunMixin, QueryMixin):
         if unknown:
             raise ValueError(f"Expected `taps.layers` among {self.layer_keys}. "
                              f"Received: {unknown}")
+
+    @property
+    def trace_ahead(self):
+        return self._trace_ahead
+
+    @trace_ahead.setter
+    def trace_ahead(self, enabled):
+        self._trace_ahead = bool(enabled)
+        gc.unfreeze()              # what an earlier interactive session froze may be garbage
+        self._start_trace_ahead()
 
     # -- read-only views ---------------------------------------------------------------------
     @property
@@ -309,20 +327,30 @@ class Session(RunMixin, QueryMixin):
                 self._busy_flag = False
 
     def _start_trace_ahead(self):
-        """Build the next training step and trace it on a background thread (`trace_ahead`)."""
-        if not self.trace_ahead or self._tracer is not None:
+        """Build the next training step, trace and warm it on a background thread
+        (`trace_ahead`)."""
+        if not self._trace_ahead or self._tracer is not None:
             return
         with self._busy("trace ahead"):
             if self._compiled is not None:
                 return
             compiled = self._compiled_step()
+            evaluator = self._evaluator if self._config.test_every else None
+            row_shape, dtype = self.data.test.shape[1:], self.data.test.dtype
         failed = []
 
         def work():
             try:
-                compiled.trace()
+                compiled.warm()
+                if evaluator is not None:
+                    evaluator.warm(row_shape, dtype)
             except Exception as error:  # noqa: BLE001 - the step raises it again, clearly
                 failed.append(error)
+            else:
+                # The traced graphs are ~10^5-10^6 long-lived Python objects; a full collection
+                # walks them all (150-330 ms pauses on 2 cores, landing on a later Step or
+                # switch). Frozen, they are skipped; `_rebuild` unfreezes for the old model's.
+                gc.freeze()
 
         self._tracer = (threading.Thread(target=work, name="spnlab-trace", daemon=True),
                         failed)
@@ -384,12 +412,21 @@ class Session(RunMixin, QueryMixin):
             raise
 
     def _compiled_step(self):
+        """The training step for the current ops, optimisers and tap settings: the one traced
+        for them before if it is still cached, else a new one."""
         if self._compiled is None:
-            step_class = GraphStep if is_graph_model(self.model) else CompiledStep
-            extra = {} if self._image_input is None else {"image_shape": self._image_input}
-            self._compiled = step_class(self.model, self._entries, self._optimizers,
-                                        self._config.taps, self.data.num_vars,
-                                        self.data.train.dtype, **extra)
+            layers = sum_layers_of(self.model)
+            objects = [l.sum_op for l in layers] + list(self._optimizers.optimizers.values())
+            settings = (tuple(bool(l.logspace_accumulators) for l in layers),
+                        repr(self._config.taps))
+            self._compiled = self._steps.get(objects, settings)
+            if self._compiled is None:
+                step_class = GraphStep if is_graph_model(self.model) else CompiledStep
+                extra = {} if self._image_input is None else {"image_shape": self._image_input}
+                self._compiled = step_class(self.model, self._entries, self._optimizers,
+                                            self._config.taps, self.data.num_vars,
+                                            self.data.train.dtype, **extra)
+                self._steps.put(objects, settings, self._compiled)
         return self._compiled
 
     def _step_once(self):
@@ -508,7 +545,8 @@ class Session(RunMixin, QueryMixin):
         old, new, reset = {}, {}, set()
         for entry in entries:
             old_op = entry.layer.sum_op
-            new_op = make_op(spec, derived_seed(self._config.seed, entry.position, switches))
+            new_op = self._op_pool.op(entry.layer, spec,
+                                      derived_seed(self._config.seed, entry.position, switches))
             entry.layer.set_sum_op(new_op)        # converts log <-> linear in float64
             for op in (old_op, new_op):
                 reset.add("em" if uses_em_optimizer(op) else "gradient")
@@ -611,17 +649,22 @@ class Session(RunMixin, QueryMixin):
         with self._busy(reason):
             saved = (self._config, self.data, self.model, self._entries, self._optimizers,
                      self._stream, self.history, self.taps, self._counters, self._evaluator,
-                     self._compiled, self.teacher, self._image_input, state_lib.capture(self))
+                     self._compiled, self.teacher, self._image_input, self._op_pool,
+                     self._steps, state_lib.capture(self))
             try:
                 self._config = new_config
                 self._setup()
             except BaseException:
                 (self._config, self.data, self.model, self._entries, self._optimizers,
                  self._stream, self.history, self.taps, self._counters, self._evaluator,
-                 self._compiled, self.teacher, self._image_input, captured) = saved
+                 self._compiled, self.teacher, self._image_input, self._op_pool,
+                 self._steps, captured) = saved
                 state_lib.restore(self, captured)
                 raise
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})
+        if self._trace_ahead:
+            gc.unfreeze()               # the old model's graphs may now be collected
+        self._start_trace_ahead()
 
     # -- comparison and checkpoints -------------------------------------------------------------
     def compare(self, modes, num_steps, **kwargs):

@@ -11,7 +11,7 @@ import numpy as np
 
 from spnlab.lab.config import SessionConfig
 from spnlab.lab.graph_model import sum_layers_of
-from spnlab.lab.ops import op_from_state, op_state
+from spnlab.lab.ops import op_state
 
 
 class VariableSnapshot:
@@ -64,7 +64,7 @@ def restore(session, state):
     if len(layers) != len(state.ops):
         raise ValueError(f"State has {len(state.ops)} sum layers; the model has {len(layers)}")
     for layer, (spec, generator_state) in zip(layers, state.ops):
-        layer.set_sum_op(op_from_state(spec, generator_state))
+        layer.set_sum_op(session._op_pool.restored(layer, spec, generator_state))
     if state.model_values is not None:            # None: the caller loads the weights itself
         _assign_all(session.model.variables, state.model_values)
     session._optimizers.set_state(session.model, session._config, state.optimizer_state)

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
 from spnlab.core.ops.logspace import logsumexp
+from spnlab.core.queries.runner import model_lock
 from spnlab.lab.graph_model import sum_layers_of
 from spnlab.lab.step_function import StepFunction
 from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
@@ -87,7 +88,7 @@ class CompiledStep(StepFunction):
                                                signals) for p in self._points}
         # Taps read the accumulators above; automatic control dependencies keep those reads
         # before the optimiser's writes.
-        self._optimizers.apply(var_grads)
+        self._apply_updates(var_grads, x)
         return result
 
     def _tap(self, point, outputs, out_grads, var_grads, batch_size, signals):
@@ -127,8 +128,9 @@ class Evaluator:
     def clear(self):
         self._fns.clear()
 
-    def __call__(self, x):
-        key = tuple(layer.logspace_accumulators for layer in sum_layers_of(self._model))
+    def _function(self, row_shape, dtype):
+        key = (tuple(layer.logspace_accumulators for layer in sum_layers_of(self._model)),
+               tuple(row_shape), np.dtype(dtype).name)
         fn = self._fns.get(key)
         if fn is None:
             model, image_shape = self._model, self._image_shape
@@ -137,6 +139,19 @@ class Evaluator:
                 h = model(model_input(x, image_shape), training=False)
                 return logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])
 
-            fn = self._fns[key] = tf.function(forward, autograph=False, reduce_retracing=True)
+            spec = tf.TensorSpec([None, *row_shape], tf.as_dtype(dtype))
+            fn = self._fns[key] = tf.function(forward, input_signature=[spec], autograph=False)
+        return fn
+
+    def warm(self, row_shape, dtype):
+        """Trace and run the pass for the current spaces on no rows (see `StepFunction.warm`),
+        holding the model's lock while tracing as `StepFunction.trace` does."""
+        with model_lock(self._model):
+            fn = self._function(row_shape, dtype)
+            fn.get_concrete_function()
+        fn(np.zeros((0, *row_shape), dtype))
+
+    def __call__(self, x):
+        fn = self._function(x.shape[1:], x.dtype)
         parts = [fn(x[i:i + self._chunk]).numpy() for i in range(0, len(x), self._chunk)]
         return np.concatenate(parts).astype(np.float64)

@@ -52,4 +52,6 @@ class Workbench(widgets.VBox):
                      "completions", "compare"):
             if hasattr(self, name):
                 getattr(self, name).close()
+        if hasattr(self, "session"):
+            self.session.trace_ahead = False      # and lets Python collect what it froze
         super().close()

@@ -140,3 +140,141 @@ def test_trace_ahead_steps_exactly_like_tracing_in_the_step_with_queries_meanwhi
         assert records[0] == records[1], op
         assert ahead._compiled._fn.experimental_get_tracing_count() == 1
     assert_same_values(all_variable_values(ahead), all_variable_values(inline))
+
+
+def _warm_then_step_equals_plain_step(make_session, ops):
+    """For each op: warming the fresh step (one call on an empty batch) changes no value at all
+    (weights, optimisers, generators), and the steps that follow are bit for bit those of a
+    session that never warmed."""
+    import numpy as np
+
+    from tests.lab.helpers import all_variable_values, assert_same_values
+
+    warmed, plain = make_session(), make_session()
+    for op in ops:
+        for s in (warmed, plain):
+            s.step()
+            s.set_sum_op("all", op)
+        before = all_variable_values(warmed)
+        compiled = warmed._compiled_step()
+        compiled.warm()
+        assert_same_values(all_variable_values(warmed), before)
+        out = compiled(np.zeros((0, warmed.data.num_vars), warmed.data.train.dtype))
+        assert_same_values(all_variable_values(warmed), before)
+        assert np.isnan(out["ll"])                        # the mean over no rows
+        lls = [[s.step().train_ll for _ in range(2)] for s in (warmed, plain)]
+        assert lls[0] == lls[1], op
+        assert_same_values(all_variable_values(warmed), all_variable_values(plain))
+        assert compiled._fn.experimental_get_tracing_count() == 1
+
+
+def test_warming_a_step_changes_nothing_under_every_op():
+    from tests.lab.helpers import tiny_session
+
+    ops = ("hard_em", {"op": "hard_em", "sample_prob": 0.5}, "sample", "unweighted_hard_em",
+           "grad", "em")
+    _warm_then_step_equals_plain_step(lambda: tiny_session("em", batch_size=8), ops)
+
+
+def test_warming_a_node_graph_step_changes_nothing():
+    from spnlab.lab import Session
+
+    _warm_then_step_equals_plain_step(lambda: Session("example", seed=0),
+                                      ("sample", "grad", "em"))
+
+
+def test_trace_ahead_warms_the_step_and_the_test_evaluation():
+    """After a switch the background thread leaves a traced, warmed step and test pass: the
+    next step traces nothing."""
+    from spnlab.lab import Session
+
+    s = Session("classroom", seed=0, test_every=1)
+    s.trace_ahead = True
+    s.step()
+    s.set_sum_op("all", "grad")
+    s._join_tracer()
+    compiled = s._compiled
+    evaluators = dict(s._evaluator._fns)
+    s.step()
+    assert s._compiled is compiled and compiled._fn.experimental_get_tracing_count() == 1
+    assert dict(s._evaluator._fns) == evaluators
+    assert all(fn.experimental_get_tracing_count() == 1 for fn in evaluators.values())
+
+
+def _without_reuse(session):
+    """Make `session` build fresh ops, optimisers and steps at every switch (the behaviour
+    before `spnlab.lab.reuse`): the reference for reuse."""
+    from spnlab.lab import reuse
+
+    class FreshOps(reuse.OpPool):
+        def _take(self, layer, name, kwargs, make):
+            return make()
+
+    session._op_pool, session._steps = FreshOps(), reuse.StepCache(0)
+    session._optimizers._pool = reuse.LRU(0)
+    return session
+
+
+def test_switching_back_reuses_the_traced_step_and_stays_bit_for_bit():
+    """Ops, optimisers and traced steps are reused when a configuration comes back, and the
+    run is exactly that of fresh objects: generators reseeded, Adam and online EM restarted."""
+    from tests.lab.helpers import all_variable_values, assert_same_values, tiny_session
+
+    reused = tiny_session("em", batch_size=8)
+    fresh = _without_reuse(tiny_session("em", batch_size=8))
+    plan = [("all", {"op": "hard_em", "sample_prob": 0.5}), ("all", "grad"), ("all", "em"),
+            ("all", {"op": "hard_em", "sample_prob": 0.5}), ("S2", "sample"), ("all", "grad"),
+            ("S2", "sample"), ("all", "em")]
+    compiled = []
+    for layer, op in plan:
+        lls = []
+        for s in (reused, fresh):
+            s.set_sum_op(layer, op)
+            lls.append([r.train_ll for r in s.run(3, progress=False)])
+        assert lls[0] == lls[1], (layer, op)
+        assert_same_values(all_variable_values(reused), all_variable_values(fresh))
+        assert reused.sum_ops == fresh.sum_ops
+        compiled.append(reused._compiled)
+    # em, hard_em(0.5), grad, grad + S2 sample, em + S2 sample: five distinct steps, each
+    # traced once.
+    assert len({id(c) for c in compiled}) == 5
+    assert all(c._fn.experimental_get_tracing_count() == 1 for c in compiled)
+    assert compiled[2] is compiled[7] and compiled[0] is compiled[3]
+
+
+def test_restoring_a_state_reuses_ops_and_matches_fresh_objects():
+    """A failed step's rollback and a checkpoint-style restore give the ops their saved
+    generator states on the pooled objects: the runs after equal those of fresh objects."""
+    from spnlab.lab import state as state_lib
+    from tests.lab.helpers import all_variable_values, assert_same_values, tiny_session
+
+    reused = tiny_session("sample", batch_size=8)
+    fresh = _without_reuse(tiny_session("sample", batch_size=8))
+    for s in (reused, fresh):
+        s.run(2, progress=False)
+    saved = [state_lib.capture(s) for s in (reused, fresh)]
+    first = [[r.train_ll for r in s.run(2, progress=False)] for s in (reused, fresh)]
+    assert first[0] == first[1]
+    ops_before = [l.sum_op for l in reused.model.sum_layers]
+    for s, state in zip((reused, fresh), saved):
+        state_lib.restore(s, state)
+    assert all(layer.sum_op is op for layer, op in zip(reused.model.sum_layers, ops_before))
+    again = [[r.train_ll for r in s.run(2, progress=False)] for s in (reused, fresh)]
+    assert again[0] == again[1] == first[0]
+    assert_same_values(all_variable_values(reused), all_variable_values(fresh))
+
+
+def test_trace_ahead_freezes_the_traced_graphs_for_the_collector_and_lets_go():
+    """Interactive sessions freeze what is alive after a trace-ahead (Python's full collections
+    then skip TensorFlow's graphs) and unfreeze when switched off, so nothing stays frozen."""
+    import gc
+
+    from spnlab.lab import Session
+
+    gc.unfreeze()
+    s = Session("classroom", seed=0)
+    s.trace_ahead = True
+    s._join_tracer()
+    assert gc.get_freeze_count() > 10_000
+    s.trace_ahead = False
+    assert gc.get_freeze_count() == 0

@@ -1,0 +1,110 @@
+"""Keeping sum ops, optimisers and traced training steps for configurations used before.
+
+A training step is traced for one set of Python objects: the layers' sum ops, the optimisers
+and the tap settings. A switch used to make fresh ops and optimisers, so switching back to an
+op meant tracing its step again (~0.5-1.5 s on 2 cores). Here the session keeps one op per
+(sum layer, op spec) and one optimiser per (group, variables, kind); taking one again puts its
+state back to exactly that of a fresh object (the generator reseeded, the optimiser variables
+reset to their values when built), so results stay bit for bit those of fresh objects, and
+the traced step of that combination, kept in a `StepCache`, is used again.
+"""
+import json
+from collections import OrderedDict
+
+import numpy as np
+
+from spnlab.lab.ops import OPS, make_op, parse_op_spec
+
+
+class LRU:
+    """A small mapping that forgets the least recently used entry beyond `capacity`."""
+
+    def __init__(self, capacity):
+        self.capacity = int(capacity)
+        self._items = OrderedDict()
+
+    def get(self, key):
+        value = self._items.get(key)
+        if value is not None:
+            self._items.move_to_end(key)
+        return value
+
+    def put(self, key, value):
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def clear(self):
+        self._items.clear()
+
+    def __len__(self):
+        return len(self._items)
+
+
+class OpPool:
+    """One sum op per (layer, op spec without seed), as fresh on every use.
+
+    `op(layer, spec, seed)` equals `make_op(spec, seed)`; `restored(layer, spec, state)` equals
+    `op_from_state(spec, state)`: the same op type and arguments, `seed` attribute and generator
+    state, but the same object as the last time, so that a traced step can be reused.
+    """
+
+    def __init__(self):
+        self._ops = {}
+
+    def op(self, layer, spec, seed):
+        name, kwargs = parse_op_spec(spec)
+        if "seed" in kwargs and kwargs["seed"] is not None:
+            seed = kwargs["seed"]
+        op = self._take(layer, name, kwargs, lambda: make_op(spec, seed))
+        if getattr(op, "_generator", None) is not None:
+            op.seed = int(seed)
+            op._generator.reset_from_seed(int(seed))
+        return op
+
+    def restored(self, layer, spec, generator_state):
+        name, kwargs = parse_op_spec(spec)
+        op = self._take(layer, name, kwargs, lambda: OPS[name](**kwargs))
+        if getattr(op, "_generator", None) is not None:
+            op.seed = kwargs.get("seed")
+            if generator_state is not None:
+                op._generator.state.assign(np.asarray(generator_state, dtype=np.int64))
+        return op
+
+    def _take(self, layer, name, kwargs, make):
+        arguments = {k: v for k, v in kwargs.items() if k != "seed" and v is not None}
+        key = (id(layer), name, json.dumps(arguments, sort_keys=True))
+        entry = self._ops.get(key)
+        if entry is None or entry[0] is not layer:        # keep `layer` alive with its key
+            entry = self._ops[key] = (layer, make())
+        return entry[1]
+
+
+class StepCache:
+    """Compiled training steps by the objects they were traced for (`key_objects`: the sum
+    ops, optimisers, ...) and a hashable description of the rest (`settings`).
+
+    Entries hold their key objects, so that no key's `id` can be reused by a new object while
+    the entry lives.
+    """
+
+    def __init__(self, capacity=8):
+        self._lru = LRU(capacity)
+
+    def get(self, key_objects, settings):
+        entry = self._lru.get(self._key(key_objects, settings))
+        return None if entry is None else entry[0]
+
+    def put(self, key_objects, settings, compiled):
+        self._lru.put(self._key(key_objects, settings), (compiled, tuple(key_objects)))
+
+    def clear(self):
+        self._lru.clear()
+
+    def __len__(self):
+        return len(self._lru)
+
+    @staticmethod
+    def _key(key_objects, settings):
+        return tuple(id(o) for o in key_objects), settings
