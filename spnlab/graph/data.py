@@ -8,8 +8,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from spnlab.graph._checks import is_int, short_repr
-
 
 class Data(NamedTuple):
     """Checked data: `x` float32 `[B, C + L]` (unobserved entries 0), `mask` bool `[B, C + L]`
@@ -83,10 +81,3 @@ def check_data(columns, x, evidence_mask=None, arg="x"):
     out[:, :x.shape[1]] = values
     out_mask[:, :x.shape[1]] = mask
     return Data(out, out_mask, x.shape[1])
-
-
-def check_num_samples(num_samples):
-    if not is_int(num_samples) or num_samples < 1:
-        raise ValueError("Expected `num_samples` to be a positive int when `x` is None. "
-                         f"Received: num_samples={short_repr(num_samples)}")
-    return int(num_samples)

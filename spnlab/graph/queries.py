@@ -15,10 +15,9 @@ from typing import NamedTuple
 import numpy as np
 import tensorflow as tf
 
+from spnlab.core.queries.passes import check_num_samples, mpe_pass, posterior_pass, sample_pass
 from spnlab.core.sum_ops.em import SumOpEMBackprop
-from spnlab.core.sum_ops.hard_em import (MaxProductBackprop, SumOpHardEMBackprop,
-                                         SumOpSampleBackprop)
-from spnlab.graph.data import check_data, check_num_samples
+from spnlab.graph.data import check_data
 from spnlab.graph.keras_model import GraphModel
 from spnlab.graph.leaf_values import leaf_log_values
 from spnlab.graph.nodes import Node
@@ -210,9 +209,6 @@ def _no_evidence(model, num_rows):
     return x, np.zeros(x.shape, bool)
 
 
-MPE_METHODS = ("max_product", "hard_em")
-
-
 def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None, method="max_product"):
     """Most probable explanation by max-product and backtracking; observed values are kept.
 
@@ -232,16 +228,12 @@ def mpe(spn, x=None, evidence_mask=None, variables=None, seed=None, method="max_
     Returns:
         `MPEResult(x [B, C + L], log_value [B])` (hard_em: the marginal log-value).
     """
-    if method not in MPE_METHODS:
-        raise ValueError(f"Expected `method` in {MPE_METHODS}. Received: method={method!r}")
+    op, marginalize = mpe_pass(method, seed)
     model = as_model(spn, variables)
     if x is None:
         x, evidence_mask = _no_evidence(model, 1)
     data = check_data(model.plan.columns, x, evidence_mask)
-    if method == "max_product":
-        leaf_pass = run_to_leaves(model, data, MaxProductBackprop(seed), marginalize="max")
-    else:
-        leaf_pass = run_to_leaves(model, data, SumOpHardEMBackprop(seed=seed))
+    leaf_pass = run_to_leaves(model, data, op, marginalize=marginalize)
     modes = _continuous_values(model, lambda: model.leaf_params.loc_scale()[0][:, None], data)
     return MPEResult(_output(_complete(model, leaf_pass, modes), x),
                      leaf_pass.log_value.numpy())
@@ -261,14 +253,12 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     per row, observed entries kept). Every sum picks a child from its posterior given the
     evidence (`SumOpSampleBackprop`), then every reached leaf draws its variable's value.
     """
+    num_samples = check_num_samples(num_samples, x)
     model = as_model(spn, variables)
     if x is None:
-        x, evidence_mask = _no_evidence(model, check_num_samples(num_samples))
-    elif num_samples is not None:
-        raise ValueError("Expected either `num_samples` or `x`, not both. "
-                         f"Received: num_samples={num_samples!r}")
+        x, evidence_mask = _no_evidence(model, num_samples)
     data = check_data(model.plan.columns, x, evidence_mask)
-    op = SumOpSampleBackprop(seed=seed)
+    op = sample_pass(seed)
     leaf_pass = run_to_leaves(model, data, op)
     draws = _continuous_values(
         model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]), data)
@@ -285,6 +275,6 @@ def posterior_mean(spn, x, evidence_mask, variables=None):
     """
     model = as_model(spn, variables)
     data = check_data(model.plan.columns, x, evidence_mask)
-    leaf_pass = run_to_leaves(model, data, SumOpEMBackprop())
+    leaf_pass = run_to_leaves(model, data, posterior_pass())
     means = _continuous_values(model, lambda: model.leaf_params.loc_scale()[0][:, None], data)
     return _complete(model, leaf_pass, means, round_discrete=False).astype(np.float32)

@@ -132,7 +132,6 @@ def _comparison(session, modes, num_steps, test_every, taps, progress):
     if session.is_running:
         raise RuntimeError("A run is in progress; stop() it and let it end first.")
     base = state_lib.capture(session)
-    base_steps = len(base.history.steps)
     rows, tap_summaries, stopped = [], {}, False
     labels = {label: mode for label, mode in modes}
     try:

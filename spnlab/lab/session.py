@@ -12,7 +12,6 @@ import time
 
 import numpy as np
 
-import spnlab.core as spnk
 from spnlab.core.layers.discrete_leaves import IndicatorLeaf
 from spnlab.core.queries.runner import data_shape, is_spatial, num_variables
 from spnlab.lab import state as state_lib

@@ -8,6 +8,8 @@ import math
 
 import numpy as np
 
+from spnlab.lab.ops import label_name
+
 # One colour per sum op, the same in every figure (curves, switch markers, compare runs).
 OP_COLOURS = {
     "grad": "#1f77b4", "em": "#2ca02c", "hard_em": "#d62728", "unweighted_hard_em": "#ff7f0e",
@@ -18,7 +20,7 @@ _FALLBACK = ["#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
 def op_colour(op_name):
     """The colour of a sum op's name (unknown names get a stable fallback)."""
-    key = str(op_name).split("(")[0].lower()
+    key = label_name(op_name).lower()
     if key in OP_COLOURS:
         return OP_COLOURS[key]
     return _FALLBACK[sum(map(ord, key)) % len(_FALLBACK)]

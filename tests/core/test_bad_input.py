@@ -261,6 +261,24 @@ def test_sample_bad_num_samples(model, num_samples):
         spnk.sample(model, num_samples=num_samples)
 
 
+def test_sample_takes_num_samples_or_x_not_both(model):
+    """Layer and graph queries check the pair the same way (`core.queries.passes`)."""
+    from spnlab.graph import IndicatorLeaf, Sum
+    from spnlab.graph import queries as graph_queries
+
+    x = np.zeros((2, 4), np.int32)
+    message = re.escape("Expected either `num_samples` or `x`, not both. Received: num_samples=2")
+    with pytest.raises(ValueError, match=message):
+        spnk.sample(model, num_samples=2, x=x, evidence_mask=np.ones_like(x, bool))
+    leaf = IndicatorLeaf(1, 2)
+    root = Sum((leaf, 0), (leaf, 1))
+    with pytest.raises(ValueError, match=message):
+        graph_queries.sample(root, num_samples=2, x=np.zeros((2, 1), np.int32),
+                             evidence_mask=np.ones((2, 1), bool))
+    with pytest.raises(ValueError, match=re.escape("Received: num_samples=0")):
+        graph_queries.sample(root, num_samples=0)
+
+
 # ---------------------------------------------------------------------------------------------
 # constructor arguments
 # ---------------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 import spnlab.core as spnk
 from spnlab.core import layers as L

@@ -14,13 +14,8 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.discrete_leaves import CategoricalLeaf, IndicatorLeaf
-from spnlab.core.queries.runner import check_data, check_mask, empty_data, is_spatial, \
-    run_to_leaves
-from spnlab.core.sum_ops.em import SumOpEMBackprop
-from spnlab.core.sum_ops.hard_em import MaxProductBackprop, SumOpHardEMBackprop, \
-    SumOpSampleBackprop
-
-MPE_METHODS = ("max_product", "hard_em")
+from spnlab.core.queries.passes import check_num_samples, mpe_pass, posterior_pass, sample_pass
+from spnlab.core.queries.runner import check_data, check_mask, empty_data, run_to_leaves
 
 
 def log_likelihood(model, x):
@@ -56,7 +51,7 @@ def posterior_leaf_marginals(model, x, evidence_mask=None):
     for each variable); for a spatial model those of a pixel sum to 1 over the components.
     """
     x, mask = check_data(model, x, evidence_mask)
-    return run_to_leaves(model, x, mask, sum_op=SumOpEMBackprop()).leaf_signal.numpy()
+    return run_to_leaves(model, x, mask, sum_op=posterior_pass()).leaf_signal.numpy()
 
 
 def variable_marginals(model, x, evidence_mask=None):
@@ -70,7 +65,7 @@ def variable_marginals(model, x, evidence_mask=None):
     whose component k means "every channel of the pixel is k", the same for all channels).
     """
     x, mask = check_data(model, x, evidence_mask)
-    leaf_pass = run_to_leaves(model, x, mask, sum_op=SumOpEMBackprop())
+    leaf_pass = run_to_leaves(model, x, mask, sum_op=posterior_pass())
     g = leaf_pass.leaf_signal                                            # [B, V, D, K]
     leaf = leaf_pass.leaf
     if leaf_pass.spatial:
@@ -140,13 +135,9 @@ def mpe(model, x, evidence_mask=None, method="max_product", seed=None):
         The completed data, same shape and dtype as `x` (numpy; `[B, H, W, C]` for a spatial
         model).
     """
-    if method not in MPE_METHODS:
-        raise ValueError(f"Expected `method` in {MPE_METHODS}. Received: method={method!r}")
+    op, marginalize = mpe_pass(method, seed)
     x, mask = check_data(model, x, evidence_mask)
-    if method == "max_product":
-        leaf_pass = run_to_leaves(model, x, mask, MaxProductBackprop(seed), marginalize="max")
-    else:
-        leaf_pass = run_to_leaves(model, x, mask, SumOpHardEMBackprop(seed=seed))
+    leaf_pass = run_to_leaves(model, x, mask, op, marginalize=marginalize)
     return complete_from_leaves(leaf_pass, x, mask, leaf_pass.leaf.modes())
 
 
@@ -157,7 +148,7 @@ def posterior_mean(model, x, evidence_mask=None):
     the component locations. Float32 also for integer data: a mean need not be a state.
     """
     x, mask = check_data(model, x, evidence_mask)
-    leaf_pass = run_to_leaves(model, x, mask, SumOpEMBackprop())
+    leaf_pass = run_to_leaves(model, x, mask, posterior_pass())
     return complete_from_leaves(leaf_pass, tf.cast(x, tf.float32), mask, leaf_pass.leaf.modes())
 
 
@@ -169,14 +160,11 @@ def sample(model, num_samples=None, x=None, evidence_mask=None, seed=None):
     C]` for a spatial model). Sums pick a child from their posterior
     (`SumOpSampleBackprop`), then each reached leaf component draws a value.
     """
+    num_samples = check_num_samples(num_samples, x)
     if x is None:
-        if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
-                or num_samples < 1:
-            raise ValueError("Expected `num_samples` to be a positive int when `x` is None. "
-                             f"Received: num_samples={num_samples!r}")
         x, evidence_mask = empty_data(model, num_samples)
     x, mask = check_data(model, x, evidence_mask)
-    op = SumOpSampleBackprop(seed=seed)
+    op = sample_pass(seed)
     leaf_pass = run_to_leaves(model, x, mask, op)
     draws = leaf_pass.leaf.sample_components(op._generator, tf.shape(x)[0])
     return complete_from_leaves(leaf_pass, x, mask, draws)
