@@ -30,10 +30,14 @@ class LRU:
         return value
 
     def put(self, key, value):
+        """Store `value`; returns how many older entries were forgotten."""
         self._items[key] = value
         self._items.move_to_end(key)
+        dropped = 0
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
+            dropped += 1
+        return dropped
 
     def clear(self):
         self._items.clear()
@@ -50,8 +54,8 @@ class OpPool:
     state, but the same object as the last time, so that a traced step can be reused.
     """
 
-    def __init__(self):
-        self._ops = {}
+    def __init__(self, capacity=64):
+        self._ops = LRU(capacity)       # a few ops per layer in practice; bounded all the same
 
     def op(self, layer, spec, seed):
         name, kwargs = parse_op_spec(spec)
@@ -76,8 +80,9 @@ class OpPool:
         arguments = {k: v for k, v in kwargs.items() if k != "seed" and v is not None}
         key = (id(layer), name, json.dumps(arguments, sort_keys=True))
         entry = self._ops.get(key)
-        if entry is None or entry[0] is not layer:        # keep `layer` alive with its key
-            entry = self._ops[key] = (layer, make())
+        if entry is None:                   # the entry keeps `layer` alive with its id
+            entry = (layer, make())
+            self._ops.put(key, entry)
         return entry[1]
 
 
@@ -91,13 +96,21 @@ class StepCache:
 
     def __init__(self, capacity=8):
         self._lru = LRU(capacity)
+        self._dropped = 0
+
+    def take_dropped(self):
+        """How many steps were forgotten since the last call (they may sit in the garbage
+        collector's frozen generation: see `Session.trace_ahead`)."""
+        dropped, self._dropped = self._dropped, 0
+        return dropped
 
     def get(self, key_objects, settings):
         entry = self._lru.get(self._key(key_objects, settings))
         return None if entry is None else entry[0]
 
     def put(self, key_objects, settings, compiled):
-        self._lru.put(self._key(key_objects, settings), (compiled, tuple(key_objects)))
+        self._dropped += self._lru.put(self._key(key_objects, settings),
+                                      (compiled, tuple(key_objects)))
 
     def clear(self):
         self._lru.clear()

@@ -91,6 +91,7 @@ class Session(RunMixin, QueryMixin):
         self._busy_flag = False
         self._comparing = False        # between the steps of an asynchronous comparison
         self._trace_ahead = False
+        self._freeze_lock = threading.Lock()
         self._tracer = None
         self._stop_requested = False
         self._running = False
@@ -234,9 +235,24 @@ class Session(RunMixin, QueryMixin):
 
     @trace_ahead.setter
     def trace_ahead(self, enabled):
-        self._trace_ahead = bool(enabled)
-        gc.unfreeze()              # what an earlier interactive session froze may be garbage
+        with self._freeze_lock:
+            self._trace_ahead = bool(enabled)
+            gc.unfreeze()          # what an earlier interactive session froze may be garbage
         self._start_trace_ahead()
+
+    def _freeze_for_collector(self):
+        """After a trace-ahead: freeze what is alive (`gc.freeze`), so that Python's full
+        collections skip the traced graphs (~10^5-10^6 long-lived objects; walking them costs
+        150-330 ms pauses on 2 cores, landing on a later Step or switch). Steps the cache
+        forgot since the last freeze are cyclic garbage that a freeze would keep: they are
+        collected first, here in the background. Reset and rebuild unfreeze."""
+        with self._freeze_lock:
+            if not self._trace_ahead:          # switched off meanwhile: nothing stays frozen
+                return
+            if self._steps.take_dropped():
+                gc.unfreeze()
+                gc.collect()
+            gc.freeze()
 
     # -- read-only views ---------------------------------------------------------------------
     @property
@@ -328,7 +344,8 @@ class Session(RunMixin, QueryMixin):
     def _start_trace_ahead(self):
         """Build the next training step, trace and warm it on a background thread
         (`trace_ahead`)."""
-        if not self._trace_ahead or self._tracer is not None:
+        if not self._trace_ahead or self._tracer is not None or self._busy_flag \
+                or self._comparing:                  # the next change starts it
             return
         with self._busy("trace ahead"):
             if self._compiled is not None:
@@ -343,13 +360,10 @@ class Session(RunMixin, QueryMixin):
                 compiled.warm()
                 if evaluator is not None:
                     evaluator.warm(row_shape, dtype)
-            except Exception as error:  # noqa: BLE001 - the step raises it again, clearly
+            except Exception as error:  # noqa: BLE001 - the step traces again and raises it
                 failed.append(error)
             else:
-                # The traced graphs are ~10^5-10^6 long-lived Python objects; a full collection
-                # walks them all (150-330 ms pauses on 2 cores, landing on a later Step or
-                # switch). Frozen, they are skipped; `_rebuild` unfreezes for the old model's.
-                gc.freeze()
+                self._freeze_for_collector()
 
         self._tracer = (threading.Thread(target=work, name="spnlab-trace", daemon=True),
                         failed)
@@ -416,8 +430,10 @@ class Session(RunMixin, QueryMixin):
         if self._compiled is None:
             layers = sum_layers_of(self.model)
             objects = [l.sum_op for l in layers] + list(self._optimizers.optimizers.values())
-            settings = (tuple(bool(l.logspace_accumulators) for l in layers),
-                        repr(self._config.taps))
+            taps = self._config.taps              # capacity and dead_window: not traced
+            settings = (tuple(bool(l.logspace_accumulators) for l in layers), taps.enabled,
+                        None if taps.layers is None else tuple(taps.layers),
+                        taps.products, taps.bins, taps.values)
             self._compiled = self._steps.get(objects, settings)
             if self._compiled is None:
                 step_class = GraphStep if is_graph_model(self.model) else CompiledStep
@@ -661,8 +677,9 @@ class Session(RunMixin, QueryMixin):
                 state_lib.restore(self, captured)
                 raise
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})
-        if self._trace_ahead:
-            gc.unfreeze()               # the old model's graphs may now be collected
+        with self._freeze_lock:
+            if self._trace_ahead:
+                gc.unfreeze()           # the old model's graphs may now be collected
         self._start_trace_ahead()
 
     # -- comparison and checkpoints -------------------------------------------------------------

@@ -41,12 +41,20 @@ class StepFunction:
             self._fn.get_concrete_function()
 
     def warm(self):
-        """`trace()`, then run the step once on an empty batch, which changes no variable but
-        has TensorFlow optimise the graph now rather than in the next real step."""
+        """`trace()`, then run the step once on an empty batch, which has TensorFlow optimise
+        the graph now rather than in the next real step, and changes nothing: the optimisers
+        skip empty batches, sum-op generators draw no numbers, and the states of the model's
+        non-trainable variables (e.g. a `LogDropout`'s seed, which moves on every training
+        call) are put back."""
         if self._warmed:
             return
         self.trace()
-        self._fn(np.zeros((0, self._num_vars), self._dtype))
+        kept = [(v, np.array(v.numpy())) for v in self._model.non_trainable_variables]
+        try:
+            self._fn(np.zeros((0, self._num_vars), self._dtype))
+        finally:
+            for variable, value in kept:
+                variable.assign(value)
         self._warmed = True
 
     @property

@@ -6,6 +6,7 @@ errors in the browser console. Screenshots go to tests/browser/artifacts/ (or $S
 """
 import os
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -89,8 +90,16 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     play.click()
     page.wait_for_timeout(4000)
     workbench.locator("button", has_text="Pause").first.click()
-    page.wait_for_timeout(1000)
-    played = _status_step(workbench)
+    # Updates the kernel sent before the Pause may still be arriving: wait until the counter
+    # holds for a second (Pause never taking effect fails here), then check that it stays.
+    played, deadline = _status_step(workbench), time.monotonic() + 30
+    while True:
+        page.wait_for_timeout(1000)
+        now = _status_step(workbench)
+        if now == played:
+            break
+        assert time.monotonic() < deadline, "the step counter kept moving after Pause"
+        played = now
     assert played > start + 2
     print(f"Play: {played - start - 1} steps in about 4 s with the Graph tab visible")
     page.wait_for_timeout(1500)

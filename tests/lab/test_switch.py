@@ -278,3 +278,79 @@ def test_trace_ahead_freezes_the_traced_graphs_for_the_collector_and_lets_go():
     assert gc.get_freeze_count() > 10_000
     s.trace_ahead = False
     assert gc.get_freeze_count() == 0
+
+
+def _dropout_model():
+    import keras
+
+    import spnlab.core as spnk
+    from spnlab.core import layers as L
+
+    init = spnk.initializers.Dirichlet(alpha=1.0, seed=6)
+    return spnk.SequentialSumProductNetwork([
+        keras.Input(shape=(4,), dtype="int32"), L.FlatToRegions(2, dtype="int32"),
+        L.IndicatorLeaf(2), L.DenseSum(2, accumulator_initializer=init),
+        L.DenseProduct(2), L.DenseSum(2, accumulator_initializer=init),
+        L.LogDropout(0.3, seed=1), L.DenseProduct(2), L.Undecompose(1),
+        L.RootSum(return_weighted_child_logits=False, accumulator_initializer=init)])
+
+
+def test_warming_keeps_a_dropout_layers_random_state():
+    """A `LogDropout` draws (and moves its seed) on every training call, also on an empty
+    batch: the warm-up puts it back, so tracing ahead never changes the run."""
+    import numpy as np
+
+    from spnlab.lab import Session
+
+    x = np.random.default_rng(0).integers(0, 2, (40, 4)).astype(np.int32)
+    runs, seeds = [], []
+    for ahead in (False, True):
+        s = Session(model=_dropout_model(), data=(x, x[:10]), batch_size=8, test_every=0,
+                    seed=0, sum_op="em")
+        dropout = next(layer for layer in s.model.layers if type(layer).__name__ == "LogDropout")
+        state = dropout._seed_generator.state
+        s.trace_ahead = ahead
+        s._join_tracer()
+        seeds.append(np.array(state.numpy()))
+        runs.append([s.step().train_ll for _ in range(3)])
+        assert not np.array_equal(state.numpy(), seeds[-1])     # the steps did draw
+        s.trace_ahead = False
+    np.testing.assert_array_equal(seeds[0], seeds[1])
+    assert runs[0] == runs[1]
+
+
+def test_nothing_stays_frozen_when_trace_ahead_is_switched_off_during_a_trace():
+    import gc
+
+    from tests.lab.helpers import tiny_session
+
+    s = tiny_session("em")
+    s.trace_ahead = True
+    s.trace_ahead = False                       # while the background trace still runs
+    thread = s._tracer[0] if s._tracer is not None else None
+    if thread is not None:
+        thread.join()
+    assert gc.get_freeze_count() == 0
+
+
+def test_steps_the_cache_forgets_are_freed_while_tracing_ahead():
+    """Forgotten steps are cyclic garbage; a freeze would keep them, so the trace-ahead
+    collects them first."""
+    import gc
+    import weakref
+
+    from spnlab.lab.reuse import StepCache
+    from tests.lab.helpers import tiny_session
+
+    s = tiny_session("em")
+    s._steps = StepCache(1)
+    s.trace_ahead = True
+    refs = []
+    for op in ("hard_em", "grad", "sample"):
+        s._join_tracer()
+        refs.append(weakref.ref(s._compiled_step()))
+        s.set_sum_op("all", op)
+    s._join_tracer()
+    assert gc.get_freeze_count() > 0
+    assert [r() is None for r in refs] == [True, True, True]
+    s.trace_ahead = False
