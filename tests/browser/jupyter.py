@@ -43,6 +43,9 @@ class JupyterLab:
         cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
                "--ip", "127.0.0.1", f"--port={self.port}", f"--ServerApp.token={self.token}",
                f"--ServerApp.root_dir={root_dir}", "--ServerApp.disable_check_xsrf=True",
+               # a fresh workspace: no notebook of an earlier run reopens beside the tested one
+               f"--LabApp.workspaces_dir={os.path.join(root_dir, '.workspaces')}",
+               f"--LabApp.user_settings_dir={_settings(root_dir)}",
                "--LabApp.news_url=", "--LabApp.check_for_updates_class="
                "jupyterlab.NeverCheckForUpdate"]
         env = dict(os.environ, JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
@@ -82,6 +85,17 @@ class JupyterLab:
         except subprocess.TimeoutExpired:
             self.process.kill()
         self._log.close()
+
+
+def _settings(root_dir):
+    """A user-settings folder that renders every cell of a notebook (JupyterLab's default
+    windowing leaves cells out of sight unrendered, so the tests could not read them)."""
+    folder = os.path.join(root_dir, ".settings")
+    plugin = os.path.join(folder, "@jupyterlab", "notebook-extension")
+    os.makedirs(plugin, exist_ok=True)
+    with open(os.path.join(plugin, "tracker.jupyterlab-settings"), "w") as f:
+        json.dump({"windowingMode": "none"}, f)
+    return folder
 
 
 def copy_notebooks(src, dst):

@@ -1,8 +1,9 @@
-"""The tour notebook in a real JupyterLab and a real (headless) Chromium.
+"""The notebooks in a real JupyterLab and a real (headless) Chromium.
 
-Opens the notebook, runs all cells, clicks Step and Play/Pause, switches the sum op, and checks
+The tour: opens it, runs all cells, clicks Step and Play/Pause, switches the sum op, and checks
 that the log-likelihood curve, the completions and the rendered SVG appear and change, with no
-errors in the browser console. Screenshots go to tests/browser/artifacts/ (or $SPNLAB_ARTIFACTS).
+errors in the browser console. The course notebooks: each runs to its end with its drawings
+and figures shown. Screenshots go to tests/browser/artifacts/ (or $SPNLAB_ARTIFACTS).
 """
 import os
 import re
@@ -188,3 +189,46 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     visible = [widget_errors.nth(i).inner_text() for i in range(widget_errors.count())
                if widget_errors.nth(i).is_visible()]
     assert not visible, visible
+
+
+COURSE = sorted(p.name for p in (ROOT / "notebooks").glob("0[2-9]*.ipynb"))
+
+
+@pytest.mark.parametrize("name", COURSE)
+def test_course_notebook_runs_in_the_browser(lab, page, name):
+    """Each course notebook runs to its end in JupyterLab (its own asserts check the numbers,
+    see tests/notebooks): no traceback, every widget view displays, SVG drawings render, and
+    the console stays clean."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
+                           "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    # Done when every code cell shows an execution number (a failing cell stops the run and
+    # leaves the later ones unnumbered: the traceback check below then names it).
+    panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"          # the notebook on show
+    done = (f"() => {{ const nb = document.querySelector('{panel} .jp-Notebook'); "
+            "const p = [...nb.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+            ".map(e => e.innerText.trim()); return p.length > 0 && "
+            "(p.every(t => /^\\[\\d+\\]:$/.test(t)) || nb.innerText.includes('Traceback')); }")
+    page.wait_for_function(done, timeout=300_000)
+    page.wait_for_timeout(1000)
+    text = page.locator(f"{panel} .jp-Notebook").first.inner_text()
+    page.screenshot(path=str(ARTIFACTS / f"course_{name.replace('.ipynb', '')}.png"),
+                    full_page=True)
+    assert "Traceback" not in text, text[text.index("Traceback"):][:2000]
+    assert "Error displaying widget" not in text
+    source = (ROOT / "notebooks" / name).read_text()
+    views = {"drawings": (f"{panel} .jp-RenderedSVG", "SVG(" in source),      # display(SVG())
+             "plotly figures": (f"{panel} .jp-OutputArea-output .plot-container",
+                                "go.Figure(" in source)}
+    for what, (selector, expected) in views.items():
+        found = page.locator(selector)
+        if expected:
+            assert found.count() > 0, f"no {what} shown"
+        boxes = [found.nth(i).bounding_box() for i in range(found.count())]
+        assert all(b is not None and b["width"] > 20 and b["height"] > 20 for b in boxes), \
+            (what, boxes)
+    errors = [e for e in page.console_errors if not BENIGN.search(e)]
+    assert not errors, errors
