@@ -55,14 +55,20 @@ def _status_step(widget):
     return int(text.split()[1])
 
 
-def test_tour_runs_and_the_workbench_responds(lab, page):
-    page.goto(f"{lab.url}/lab/tree/01_tour.ipynb?token={lab.token}")
+def _open_and_run_all(lab, page, name):
+    """Open notebook `name` alone (`reset`: no other notebook of the workspace beside it) and
+    start Run All Cells once its kernel is up."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
     # Run All only works once the kernel is up (the status bar then says "Idle").
     page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
                            "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+
+
+def test_tour_runs_and_the_workbench_responds(lab, page):
+    _open_and_run_all(lab, page, "01_tour.ipynb")
 
     step_button = page.locator(".jp-OutputArea-output button", has_text="Step").first
     step_button.wait_for(timeout=180_000)
@@ -199,12 +205,7 @@ def test_course_notebook_runs_in_the_browser(lab, page, name):
     """Each course notebook runs to its end in JupyterLab (its own asserts check the numbers,
     see tests/notebooks): no traceback, every widget view displays, SVG drawings render, and
     the console stays clean."""
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
-                           "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    _open_and_run_all(lab, page, name)
     # Done when every code cell shows an execution number (a failing cell stops the run and
     # leaves the later ones unnumbered: the traceback check below then names it).
     panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"          # the notebook on show
