@@ -55,27 +55,29 @@ class RunMixin:
             if bar is not None:
                 bar.close()
 
-    def run(self, num_steps, progress=True):
-        """Up to `num_steps` steps with a progress bar (tqdm.auto); `stop()` ends it between
-        steps. Returns the step records."""
-        records = []
+    def _step_records(self, num_steps, progress):
+        """The records of up to `num_steps` steps, one at a time, until `stop()` (the caller
+        closes it, so that the run ends at once also when the caller is cancelled)."""
         with self._run_loop(num_steps, progress) as tick:
             for _ in range(int(num_steps)):
                 if self._stop_requested:
                     break
-                records.append(self.step())
-                tick(records[-1])
-        return records
+                record = self.step()
+                tick(record)
+                yield record
+
+    def run(self, num_steps, progress=True):
+        """Up to `num_steps` steps with a progress bar (tqdm.auto); `stop()` ends it between
+        steps. Returns the step records."""
+        with contextlib.closing(self._step_records(num_steps, progress)) as steps:
+            return list(steps)
 
     async def run_async(self, num_steps, progress=False):
         """`run` for an asyncio task (e.g. a notebook's Play button): yields to the event loop
         after every step, so the notebook stays responsive; `stop()` ends it between steps."""
         records = []
-        with self._run_loop(num_steps, progress) as tick:
-            for _ in range(int(num_steps)):
-                if self._stop_requested:
-                    break
-                records.append(self.step())
-                tick(records[-1])
+        with contextlib.closing(self._step_records(num_steps, progress)) as steps:
+            for record in steps:
+                records.append(record)
                 await asyncio.sleep(0)
         return records

@@ -20,14 +20,9 @@ def _check_divisible(layer, scopes, num_factors):
                          f"scopes divisible by {num_factors}. Received: scopes={scopes}")
 
 
-@register
-class DenseProduct(keras.layers.Layer):
-    """Every combination of one node from each of `num_factors` neighbouring scopes.
-
-    `[B, S, D, N]` -> `[B, S / F, D, N**F]`; output scope j joins input scopes jF .. jF+F-1 and
-    node index `(n_0 * N + n_1) * N + ...` (the lowest scope most significant):
-    `y[b, j, d, n_0 N + n_1] = x[b, 2j, d, n_0] + x[b, 2j+1, d, n_1]` for F = 2.
-    """
+class _ScopeProduct(keras.layers.Layer):
+    """What both region products share: `num_factors` neighbouring scopes form one output
+    scope, so the scope count must divide by it."""
 
     def __init__(self, num_factors, **kwargs):
         super().__init__(**kwargs)
@@ -36,6 +31,19 @@ class DenseProduct(keras.layers.Layer):
     def build(self, input_shape):
         check_region_shape(self, input_shape)
         _check_divisible(self, input_shape[1], self.num_factors)
+
+    def get_config(self):
+        return {**super().get_config(), "num_factors": self.num_factors}
+
+
+@register
+class DenseProduct(_ScopeProduct):
+    """Every combination of one node from each of `num_factors` neighbouring scopes.
+
+    `[B, S, D, N]` -> `[B, S / F, D, N**F]`; output scope j joins input scopes jF .. jF+F-1 and
+    node index `(n_0 * N + n_1) * N + ...` (the lowest scope most significant):
+    `y[b, j, d, n_0 N + n_1] = x[b, 2j, d, n_0] + x[b, 2j+1, d, n_1]` for F = 2.
+    """
 
     def call(self, x):
         _, scopes, decomps, nodes = x.shape
@@ -51,21 +59,10 @@ class DenseProduct(keras.layers.Layer):
         b, s, d, n = input_shape
         return (b, s // self.num_factors, d, n ** self.num_factors)
 
-    def get_config(self):
-        return {**super().get_config(), "num_factors": self.num_factors}
-
 
 @register
-class ReduceProduct(keras.layers.Layer):
+class ReduceProduct(_ScopeProduct):
     """Node-wise product of `num_factors` neighbouring scopes: `[B, S, D, N]` -> `[B, S/F, D, N]`."""
-
-    def __init__(self, num_factors, **kwargs):
-        super().__init__(**kwargs)
-        self.num_factors = _check_factors(num_factors)
-
-    def build(self, input_shape):
-        check_region_shape(self, input_shape)
-        _check_divisible(self, input_shape[1], self.num_factors)
 
     def call(self, x):
         _, scopes, decomps, nodes = x.shape
@@ -75,9 +72,6 @@ class ReduceProduct(keras.layers.Layer):
     def compute_output_shape(self, input_shape):
         b, s, d, n = input_shape
         return (b, s // self.num_factors, d, n)
-
-    def get_config(self):
-        return {**super().get_config(), "num_factors": self.num_factors}
 
 
 @register

@@ -15,24 +15,16 @@ import keras
 import tensorflow as tf
 
 from spnlab.core.layers.spatial import check_spatial_shape
-from spnlab.core.layers.sum_layers import SumLayerBase, check_num_sums
+from spnlab.core.layers.sum_layers import SumsPerPosition
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
 
-class _SpatialSum(SumLayerBase):
+class _SpatialSum(SumsPerPosition):
     """Argument checks, shapes and config shared by the two spatial sum layers."""
 
     # Input axes whose sizes must be known to build (rows, cols, channels).
     _known_axes = (1, 2, 3)
-
-    def __init__(self, num_sums, logspace_accumulators=None, accumulator_initializer=None,
-                 sum_op=None, accumulator_regularizer=None, logspace_accumulator_constraint=None,
-                 linear_accumulator_constraint=None, **kwargs):
-        super().__init__(logspace_accumulators, accumulator_initializer, sum_op,
-                         accumulator_regularizer, logspace_accumulator_constraint,
-                         linear_accumulator_constraint, **kwargs)
-        self.num_sums = check_num_sums(num_sums)
 
     def build(self, input_shape):
         check_spatial_shape(self, input_shape, self._known_axes)
@@ -44,9 +36,6 @@ class _SpatialSum(SumLayerBase):
     def compute_output_shape(self, input_shape):
         check_spatial_shape(self, input_shape, self._known_axes)
         return tuple(input_shape[:-1]) + (self.num_sums,)
-
-    def get_config(self):
-        return {**super().get_config(), "num_sums": self.num_sums}
 
 
 @register

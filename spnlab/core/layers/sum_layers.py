@@ -120,8 +120,24 @@ class SumLayerBase(keras.layers.Layer):
         }
 
 
+class SumsPerPosition(SumLayerBase):
+    """A sum layer with `num_sums` sums at every position of its input (region or pixel); the
+    first argument, as in LibSPN-Keras. Shared by `DenseSum` and the spatial sums."""
+
+    def __init__(self, num_sums, logspace_accumulators=None, accumulator_initializer=None,
+                 sum_op=None, accumulator_regularizer=None, logspace_accumulator_constraint=None,
+                 linear_accumulator_constraint=None, **kwargs):
+        super().__init__(logspace_accumulators, accumulator_initializer, sum_op,
+                         accumulator_regularizer, logspace_accumulator_constraint,
+                         linear_accumulator_constraint, **kwargs)
+        self.num_sums = check_num_sums(num_sums)
+
+    def get_config(self):
+        return {**super().get_config(), "num_sums": self.num_sums}
+
+
 @register
-class DenseSum(SumLayerBase):
+class DenseSum(SumsPerPosition):
     """`num_sums` sums in every (scope, decomp), each over all nodes of that region.
 
     Input `[B, S, D, N_in]` -> output `[B, S, D, num_sums]`; accumulators
@@ -137,14 +153,6 @@ class DenseSum(SumLayerBase):
         accumulator_regularizer, logspace_accumulator_constraint, linear_accumulator_constraint:
             as in Keras; constraints default to `LogNormalized` / `GreaterEqualEpsilonNormalized`.
     """
-
-    def __init__(self, num_sums, logspace_accumulators=None, accumulator_initializer=None,
-                 sum_op=None, accumulator_regularizer=None, logspace_accumulator_constraint=None,
-                 linear_accumulator_constraint=None, **kwargs):
-        super().__init__(logspace_accumulators, accumulator_initializer, sum_op,
-                         accumulator_regularizer, logspace_accumulator_constraint,
-                         linear_accumulator_constraint, **kwargs)
-        self.num_sums = check_num_sums(num_sums)
 
     def build(self, input_shape):
         check_region_shape(self, input_shape)
@@ -171,8 +179,6 @@ class DenseSum(SumLayerBase):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.num_sums,)
 
-    def get_config(self):
-        return {**super().get_config(), "num_sums": self.num_sums}
 
 
 @register

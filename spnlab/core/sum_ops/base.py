@@ -306,4 +306,20 @@ def make_generator(seed):
         return tf.random.Generator.from_seed(seed)
 
 
+class WinnerSumOp(SumOpBase):
+    """What the ops that choose one child per sum share: `sample_prob`, the seed and its
+    generator (argmax ties and posterior draws), and their config. Their weight signal is a
+    count, so they need linear accumulators."""
+
+    needs_linear_accumulators = True
+
+    def __init__(self, sample_prob=None, seed=None):
+        self.sample_prob = check_sample_prob(sample_prob)
+        self.seed = seed
+        self._generator = make_generator(seed)
+
+    def get_config(self):
+        return {"sample_prob": self.sample_prob, "seed": self.seed}
+
+
 register = keras.saving.register_keras_serializable(package="spnlab")

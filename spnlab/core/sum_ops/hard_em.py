@@ -1,7 +1,7 @@
 """Hard EM and sampling: one winning child per sum and sample."""
 import tensorflow as tf
 
-from spnlab.core.sum_ops.base import SumOpBase, check_sample_prob, make_generator, register
+from spnlab.core.sum_ops.base import WinnerSumOp, register
 from spnlab.core.sum_ops.winners import select_winners
 
 
@@ -38,7 +38,7 @@ def winner_signals(cache, dy, generator, sample_prob):
 
 
 @register
-class SumOpHardEMBackprop(SumOpBase):
+class SumOpHardEMBackprop(WinnerSumOp):
     """Hard EM: each sum sends its signal to its winning child `argmax_i x_i + l_ij`.
 
     Ties are broken uniformly at random. The accumulator signal is the raw winner count
@@ -51,18 +51,8 @@ class SumOpHardEMBackprop(SumOpBase):
         seed: optional int seed of the tie-breaking and sampling generator.
     """
 
-    needs_linear_accumulators = True
-
-    def __init__(self, sample_prob=None, seed=None):
-        self.sample_prob = check_sample_prob(sample_prob)
-        self.seed = seed
-        self._generator = make_generator(seed)
-
     def _backward(self, cache, dy):
         return winner_signals(cache, dy, self._generator, self.sample_prob)
-
-    def get_config(self):
-        return {"sample_prob": self.sample_prob, "seed": self.seed}
 
 
 @register

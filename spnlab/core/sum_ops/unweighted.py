@@ -1,11 +1,11 @@
 """SumOpUnweightedHardEMBackprop: hard EM whose winner ignores the weights."""
 import tensorflow as tf
 
-from spnlab.core.sum_ops.base import SumOpBase, check_sample_prob, make_generator, register
+from spnlab.core.sum_ops.base import WinnerSumOp, register
 
 
 @register
-class SumOpUnweightedHardEMBackprop(SumOpBase):
+class SumOpUnweightedHardEMBackprop(WinnerSumOp):
     """Hard EM with one winner per (sample, region) `k_b = argmax_i x_bi`, ignoring the weights.
 
     All sums over the same children share the winner; child k receives `sum_j dy_bj` and the
@@ -19,13 +19,6 @@ class SumOpUnweightedHardEMBackprop(SumOpBase):
         seed: optional int seed of the tie-breaking and sampling generator.
     """
 
-    needs_linear_accumulators = True
-
-    def __init__(self, sample_prob=None, seed=None):
-        self.sample_prob = check_sample_prob(sample_prob)
-        self.seed = seed
-        self._generator = make_generator(seed)
-
     def _backward(self, cache, dy):
         k = cache.children.row_winners(self._generator, self.sample_prob)  # [S, D, B]
         rows = tf.where(tf.ones_like(k, dtype=tf.bool))                  # [S*D*B, 3]: (s, d, b)
@@ -37,6 +30,3 @@ class SumOpUnweightedHardEMBackprop(SumOpBase):
         d_log_w = tf.math.unsorted_segment_sum(tf.reshape(dy, [-1, dy.shape[-1]]), segment,
                                                scopes * decomps * num_in)
         return dx, tf.reshape(d_log_w, [scopes, decomps, num_in, dy.shape[-1]])
-
-    def get_config(self):
-        return {"sample_prob": self.sample_prob, "seed": self.seed}
