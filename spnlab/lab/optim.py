@@ -38,12 +38,16 @@ def partition(model):
     return groups
 
 
+def learning_rate(group, config):
+    return config.em_learning_rate if group == "em" else config.gradient_learning_rate
+
+
 def make_optimizer(group, config):
     if group == "em":
-        return spnk.OnlineExpectationMaximization(config.em_learning_rate,
+        return spnk.OnlineExpectationMaximization(learning_rate(group, config),
                                                   config.accumulate_batches)
     cls = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD}[config.gradient_optimizer]
-    return cls(config.gradient_learning_rate)
+    return cls(learning_rate(group, config))
 
 
 def _kind(group, config):
@@ -78,8 +82,7 @@ class OptimizerGroups:
             optimizer, initial, _ = entry
             for variable, value in zip(optimizer.variables, initial):
                 variable.assign(value)
-            optimizer.learning_rate = (config.em_learning_rate if group == "em"
-                                       else config.gradient_learning_rate)
+            optimizer.learning_rate = learning_rate(group, config)
         self._pool.put(key, entry)
         return optimizer
 
@@ -114,10 +117,9 @@ class OptimizerGroups:
 
     def set_learning_rates(self, config):
         """Apply learning-rate changes live (the rates are variables: no retrace)."""
-        if self.optimizers["em"] is not None:
-            self.optimizers["em"].learning_rate = config.em_learning_rate
-        if self.optimizers["gradient"] is not None:
-            self.optimizers["gradient"].learning_rate = config.gradient_learning_rate
+        for group, optimizer in self.optimizers.items():
+            if optimizer is not None:
+                optimizer.learning_rate = learning_rate(group, config)
 
     def all_variables(self):
         """Every optimiser variable (iterations, learning rates, slots, accumulators), in order."""

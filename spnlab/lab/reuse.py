@@ -39,12 +39,6 @@ class LRU:
             dropped += 1
         return dropped
 
-    def clear(self):
-        self._items.clear()
-
-    def __len__(self):
-        return len(self._items)
-
 
 class OpPool:
     """One sum op per (layer, op spec without seed), as fresh on every use.
@@ -111,12 +105,6 @@ class StepCache:
     def put(self, key_objects, settings, compiled):
         self._dropped += self._lru.put(self._key(key_objects, settings),
                                       (compiled, tuple(key_objects)))
-
-    def clear(self):
-        self._lru.clear()
-
-    def __len__(self):
-        return len(self._lru)
 
     @staticmethod
     def _key(key_objects, settings):

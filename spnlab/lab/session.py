@@ -360,8 +360,8 @@ class Session(RunMixin, QueryMixin):
                 compiled.warm()
                 if evaluator is not None:
                     evaluator.warm(row_shape, dtype)
-            except Exception as error:  # noqa: BLE001 - the step traces again and raises it
-                failed.append(error)
+            except Exception as error:  # noqa: BLE001 - the step builds it again, raising
+                failed.append(error)       # there if the failure was not the empty batch's
             else:
                 self._freeze_for_collector()
 

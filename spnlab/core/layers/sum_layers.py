@@ -180,7 +180,6 @@ class DenseSum(SumsPerPosition):
         return tuple(input_shape[:-1]) + (self.num_sums,)
 
 
-
 @register
 class RootSum(SumLayerBase):
     """The root: one sum over every node of every decomposition of the single remaining scope.

@@ -54,4 +54,3 @@ def select_winners(scores, generator, sample_prob, coins=None):
         coins = draw_coins(generator, tf.shape(scores)[0], sample_prob, scores.dtype)
     return tf.where(coins, sample_categorical(scores, generator),
                     argmax_random_ties(scores, generator))
-
