@@ -1,7 +1,8 @@
 """DOT text of an SPN graph (pure function, no rendering; see `render.py` for SVG).
 
 Node view: sums are circles labelled "+", products circles labelled "×", `ParallelSums` a box of
-"+" fields, leaves boxes with one field per output ("X1=0", "N(X1)"); sum edges carry their
+"+" fields, leaves boxes with one field per output ("X1=0", "N(X1)"), or a leaf with many outputs
+one small box per variable of the drawn scope (`dot_leaves.py`); sum edges carry their
 weight (label, pen width), latent-indicator edges are dashed, every node's tooltip shows its name
 and scope. Optional per-node values and/or signals appear in the labels and as fill colour.
 Collapsed view: one box per height level (leaves are level 0) with its node count, and one edge
@@ -15,6 +16,8 @@ from typing import NamedTuple
 from spnlab.graph._checks import is_int, short_repr
 from spnlab.graph.dot_format import (ColourScale, Raw, attrs, no_fill, number, quote,
                                      record_text, scope_text)
+from spnlab.graph.dot_leaves import (check_split, leaves_to_split, piece_id, piece_statement,
+                                     used_variables)
 from spnlab.graph.nodes import LeafNode, Node
 from spnlab.graph.products import Product
 from spnlab.graph.scope import node_scopes
@@ -106,10 +109,13 @@ def _check_options(weights, collapsed, fill, precision, rankdir, names, max_scop
 class _Drawing:
     """State shared by the node and collapsed views."""
 
-    def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars):
+    def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars,
+                 split_leaves="auto"):
         self.summaries = compute_graph_up(roots, _summarise)
         self.order = list(self.summaries)
         self.ids = _node_ids(self.order)
+        self.split = leaves_to_split(self.order, split_leaves)      # drawn per variable
+        self.pieces = used_variables(self.order, self.split, self.edges)
         self.values = _per_node(values, "values", self.summaries)
         self.signals = _per_node(signals, "signals", self.summaries)
         if fill == "auto":
@@ -209,14 +215,30 @@ _COMPASS = {"TB": ("s", "n"), "BT": ("n", "s"), "LR": ("e", "w"), "RL": ("w", "e
 
 def _endpoint(drawing, node, index, side):
     """`"id"`, or `"id":o<index>:<compass>` for an output of a multi-output node (the compass
-    point makes the edge attach at the field's side facing the other node)."""
+    point makes the edge attach at the field's side facing the other node); a split leaf's
+    output `index` is port `o<index>` of its variable's record `"id/<variable>"`."""
     if node.num_outputs == 1:
         return quote(drawing.ids[node])
-    return f"{quote(drawing.ids[node])}:o{index}:{_COMPASS[drawing.rankdir][side]}"
+    node_id = drawing.ids[node]
+    if node in drawing.split:
+        node_id = piece_id(node_id, node, index // node.num_per_var)
+    return f"{quote(node_id)}:o{index}:{_COMPASS[drawing.rankdir][side]}"
+
+
+def _leaf_pieces(drawing, leaf):
+    fillcolor, fontcolor = drawing.scale(drawing.fill_of.get(leaf))
+    extra = drawing.value_lines([leaf])
+    return [piece_statement(drawing.ids[leaf], leaf, v, fillcolor, fontcolor, extra)
+            for v in drawing.pieces[leaf]]
 
 
 def _node_view(drawing, weights, names):
-    lines = [_node_statement(drawing, node, names) for node in drawing.order]
+    lines = []
+    for node in drawing.order:
+        if node in drawing.split:
+            lines += _leaf_pieces(drawing, node)
+        else:
+            lines.append(_node_statement(drawing, node, names))
     for node in drawing.order:
         for port, child, index, weight, is_latent in drawing.edges(node):
             tail = _endpoint(drawing, node, port, 0)
@@ -269,7 +291,7 @@ def _collapsed_view(drawing):
 
 
 def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
-           precision=2, names=False, rankdir="TB", max_scope_vars=12):
+           precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto"):
     """DOT text (a `digraph`) of the SPN below `roots` (a node or nodes); no rendering.
 
     Args:
@@ -287,13 +309,18 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         names: also show every node's name in its label (it is always in the tooltip).
         rankdir: Graphviz rank direction ("TB" puts the roots on top).
         max_scope_vars: longest scope listed in a tooltip before it is abbreviated.
+        split_leaves: draw a leaf node as one small record per variable (`"<leaf>/<var>"`, only
+            the variables an edge reaches: the scope of the drawn sub-SPN) instead of one
+            record with a field per output; "auto" splits leaves of more than 8 outputs.
 
     Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
     children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).
     """
     roots = as_roots(roots)
     _check_options(weights, collapsed, fill, precision, rankdir, names, max_scope_vars)
-    drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars)
+    check_split(split_leaves)
+    drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars,
+                       split_leaves)
     header = ["digraph SPN {",
               "  graph" + attrs(rankdir=Raw(rankdir),
                                  label=getattr(drawing.scale, "legend", None), fontsize=10),
