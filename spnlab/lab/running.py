@@ -23,6 +23,11 @@ class RunMixin:
     def is_running(self):
         return self._running
 
+    @property
+    def stop_requested(self):
+        """Whether `stop()` was called during the current run."""
+        return self._stop_requested
+
     def stop(self):
         """Ask a running `run` / `run_async` to stop before its next step."""
         self._stop_requested = True
@@ -72,12 +77,23 @@ class RunMixin:
         with contextlib.closing(self._step_records(num_steps, progress)) as steps:
             return list(steps)
 
-    async def run_async(self, num_steps, progress=False):
+    async def run_async(self, num_steps, progress=False, pace=None):
         """`run` for an asyncio task (e.g. a notebook's Play button): yields to the event loop
-        after every step, so the notebook stays responsive; `stop()` ends it between steps."""
+        after every step, so the notebook stays responsive; `stop()` ends it between steps.
+
+        Args:
+            pace: an optional `async pace(record)` awaited after each step instead of a bare
+                yield (a view waits there until the browser has drawn the step, so a Pause
+                click is never queued behind a backlog of drawings).
+        """
+        if pace is not None and not callable(pace):
+            raise TypeError(f"Expected `pace` to be an async callable. Received: pace={pace!r}")
         records = []
         with contextlib.closing(self._step_records(num_steps, progress)) as steps:
             for record in steps:
                 records.append(record)
-                await asyncio.sleep(0)
+                if pace is None:
+                    await asyncio.sleep(0)
+                else:
+                    await pace(record)
         return records

@@ -233,6 +233,12 @@ class Session(RunMixin, QueryMixin):
     def trace_ahead(self):
         return self._trace_ahead
 
+    @property
+    def is_tracing(self):
+        """Whether a trace-ahead thread is building the next training step right now (the
+        next step or change waits for it)."""
+        return self._tracer is not None and self._tracer[0].is_alive()
+
     @trace_ahead.setter
     def trace_ahead(self, enabled):
         with self._freeze_lock:

@@ -10,9 +10,9 @@ import time
 import traceback
 
 import ipywidgets as widgets
-import plotly.graph_objects as go
 
 from spnlab.lab.history import StepRecord
+from spnlab.widgets.plot import Plot
 
 
 class SessionView(widgets.VBox):
@@ -104,25 +104,11 @@ class SessionView(widgets.VBox):
 
 
 def figure_widget(figure):
-    """A plotly FigureWidget of a figure dict (see `figures.py`)."""
-    return go.FigureWidget(figure)
+    """A `Plot` widget of a figure dict (see `figures.py`)."""
+    return Plot(figure)
 
 
 def redraw(widget, figure):
-    """Replace a FigureWidget's traces and layout in one message (no flicker)."""
-    new = go.Figure(figure)
-    with widget.batch_update():
-        same = (len(widget.data) == len(new.data)
-                and all(a.type == b.type for a, b in zip(widget.data, new.data)))
-        if same:
-            for trace, new_trace in zip(widget.data, new.data):
-                trace.update(new_trace.to_plotly_json(), overwrite=True)
-        else:
-            widget.data = ()
-            widget.add_traces(list(new.data))
-        # Assigning a layout only sends the properties it has: shapes and annotations it lacks
-        # (a switch marker before a rebuild) would stay drawn in the browser. Clear them first.
-        for key in ("shapes", "annotations"):
-            if widget.layout[key] and not new.layout[key]:
-                widget.layout[key] = ()
-        widget.layout = new.layout
+    """Draw `figure` in a `Plot` widget (one message, no flicker: plotly.js redraws only what
+    changed)."""
+    widget.update(figure)

@@ -3,6 +3,7 @@ import ipywidgets as widgets
 
 from spnlab.lab.config import EXAMPLES, LEAVES, STRUCTURE_FIELDS
 from spnlab.widgets._base import SessionView
+from spnlab.widgets.clock import BrowserClock
 
 STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
                      ("DGC-SPN (convolutional)", "dgcspn"), ("hand-built example", "example")]
@@ -50,8 +51,10 @@ class BuilderView(SessionView):
                                         **style)
         self.build = widgets.Button(description="Build", icon="cubes", button_style="primary")
         self.summary = widgets.HTML()
+        self.clock = BrowserClock()                   # "building the model..." while it builds
         super().__init__(session, [
-            widgets.HBox([self.structure, self.example, self.dataset, self.leaf, self.build],
+            widgets.HBox([self.structure, self.example, self.dataset, self.leaf, self.build,
+                          self.clock],
                          layout={"flex_flow": "row wrap"}),
             widgets.HBox(list(self.fields.values()), layout={"flex_flow": "row wrap"}),
             self.summary], events=("reset",), **kwargs)
@@ -86,7 +89,8 @@ class BuilderView(SessionView):
         for name, control in (("example", self.example), ("leaf", self.leaf)):
             if name in self._shown() and control.value != getattr(cfg, name):
                 changes[name] = control.value
-        self.session.rebuild(**changes)
+        with self.clock.busy_while("building the model"):
+            self.session.rebuild(**changes)
 
     def refresh(self):
         s = self.session

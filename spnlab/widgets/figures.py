@@ -221,6 +221,13 @@ def compare_figure(table, x="step", y="train_ll"):
         data.append({"type": "scatter", "mode": "lines", "name": str(mode),
                      "x": [r[x] for r in rows], "y": _finite(r[y] for r in rows),
                      "line": {"color": op_colour(mode)}})
-    return {"data": data, "layout": _layout(f"{y.replace('_', ' ')} by mode",
-                                            "step" if x == "step" else "training time (s)",
-                                            "mean LL")}
+    which = "Train" if y == "train_ll" else "Test"
+    layout = _layout(f"{which} log-likelihood by sum op (nats per sample)",
+                     "step" if x == "step" else "training time (s)", "mean LL")
+    if not table:                        # before a run: say what to do, not empty axes
+        layout["xaxis"].update(visible=False)
+        layout["yaxis"].update(visible=False)
+        layout["annotations"] = [{"text": "Choose sum ops and steps, then press Compare",
+                                  "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+                                  "showarrow": False, "font": {"size": 16}}]
+    return {"data": data, "layout": layout}

@@ -35,6 +35,7 @@ class MarginalsView(SessionView):
                          **kwargs)
         for control in (self.row, self.mask_kind):
             control.observe(lambda _: self.guarded(self._on_mask), "value")
+        self.figure.on_click(lambda points: self.guarded(self._on_click, points))
         self.guarded(self.refresh)
 
     def _mask(self, session):
@@ -55,23 +56,19 @@ class MarginalsView(SessionView):
                                              evidence=self.evidence,
                                              vmax=max(1.0, float(rows.max())))
 
-    def _connect_clicks(self):
-        # The heatmap and the evidence markers on top of it: a click on an observed pixel
-        # reaches the marker trace. Bars: trace k holds value k of every variable.
-        # (`on_click` replaces a trace's handler, so redraws do not stack them.)
-        image = self.session.data.image_shape is not None
-        for k, trace in enumerate(self.figure.data):
-            if image:
-                trace.on_click(lambda trace, points, _: self.guarded(self._toggle, points))
-            else:
-                trace.on_click(lambda trace, points, _, k=k: self.guarded(self.pick, points, k))
+    def _on_click(self, points):
+        # Images: the heatmap (trace 0) and the evidence markers on top of it (trace 1), both
+        # in pixel coordinates. Bars: trace k holds value k of every variable.
+        if self.session.data.image_shape is not None:
+            self._toggle(points)
+        else:
+            for point in points:
+                self.pick([point["index"]], point["curve"])
 
-    def pick(self, points, value):
-        """Observe X_v = `value` for the clicked variables (`points.point_inds`), or take that
-        evidence back when it is already observed."""
-        if not points.point_inds:
-            return                                                       # another trace
-        for v in points.point_inds:
+    def pick(self, variables, value):
+        """Observe X_v = `value` for each v in `variables`, or take that evidence back when
+        it is already observed."""
+        for v in variables:
             if self.evidence[v] and self.values[v] == value:
                 self.evidence[v] = False
             else:
@@ -79,11 +76,11 @@ class MarginalsView(SessionView):
         self.refresh()
 
     def _toggle(self, points):
+        """Observe or hide the clicked pixels (`points`: dicts with `x` = column, `y` = row
+        counted from the bottom: the heatmap draws z upside down)."""
         rows, cols = self.session.data.image_shape
-        if not points.point_inds:
-            return                                                       # the other trace
-        for x, y in zip(points.xs, points.ys):
-            v = (rows - 1 - int(y)) * cols + int(x)                      # z is drawn upside down
+        for point in points:
+            v = (rows - 1 - int(round(point["y"]))) * cols + int(round(point["x"]))
             self.evidence[v] = not self.evidence[v]
         self.refresh()
 
@@ -94,7 +91,6 @@ class MarginalsView(SessionView):
 
     def refresh(self):
         redraw(self.figure, self._figure(self.session))
-        self._connect_clicks()
 
 
 class CompletionsView(SessionView):

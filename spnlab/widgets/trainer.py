@@ -5,6 +5,7 @@ import ipywidgets as widgets
 
 from spnlab.lab.ops import OPS, label_name
 from spnlab.widgets._base import SessionView
+from spnlab.widgets.clock import BrowserClock
 
 OP_CHOICES = list(OPS)
 # Play runs until paused; this only bounds a forgotten Play.
@@ -14,8 +15,10 @@ PLAY_STEPS = 10 ** 6
 class TrainerView(SessionView):
     """Drive a session: every control calls the session between steps.
 
-    Play runs `session.step()` in an asyncio task that yields to the kernel after every step,
-    so the notebook, and the Pause button, stay responsive.
+    Play runs `session.step()` in an asyncio task paced by the browser (`BrowserClock`): after
+    each step it waits until the browser has drawn it, so a Pause click or a sum-op switch
+    takes effect at the next step. Work over 200 ms (a step waiting for a new op's training
+    step to be traced, a Build) shows a busy sign.
     """
 
     def __init__(self, session, **kwargs):
@@ -23,6 +26,7 @@ class TrainerView(SessionView):
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
         self.status = widgets.HTML()
+        self.clock = BrowserClock()
         ops = session.sum_ops
         self.all_ops = widgets.Dropdown(options=OP_CHOICES + ["mixed"], description="sum op",
                                         value=_common(ops))
@@ -38,13 +42,14 @@ class TrainerView(SessionView):
         per_layer = widgets.Accordion([self.layer_box])
         per_layer.set_title(0, "per layer")
         super().__init__(session, [
-            widgets.HBox([self.play, self.step_button, self.reset_button, self.status]),
+            widgets.HBox([self.play, self.step_button, self.reset_button, self.status,
+                          self.clock]),
             widgets.HBox([self.all_ops, self.em_lr, self.grad_lr, self.batch_size]),
             per_layer], **kwargs)
         self._task = None
         self._syncing = False
         self.play.observe(lambda change: self.guarded(self._on_play, change["new"]), "value")
-        self.step_button.on_click(lambda _: self.guarded(self.session.step))
+        self.step_button.on_click(lambda _: self.guarded(self._on_step))
         self.reset_button.on_click(lambda _: self.guarded(self._on_reset))
         self.all_ops.observe(lambda c: self.guarded(self._on_op, "all", c["new"]), "value")
         self._build_layer_ops(ops)
@@ -64,10 +69,27 @@ class TrainerView(SessionView):
         else:
             self.session.stop()
 
+    def _on_step(self):
+        with self.clock.busy_while(self._step_work()):
+            self.session.step()
+
+    def _step_work(self):
+        return ("tracing the training step of the new sum op" if self.session.is_tracing
+                else "training step")
+
+    async def _pace(self, record):
+        """Between two Play steps: the browser has drawn this one, and a new op's training
+        step traced in the background is ready (waited for here, not inside the next step,
+        so that a Pause click is handled meanwhile)."""
+        await self.clock.round_trip()
+        if self.session.is_tracing:
+            with self.clock.busy_while(self._step_work()):
+                while self.session.is_tracing and not self.session.stop_requested:
+                    await asyncio.sleep(0.02)
+
     async def _play(self):
-        # run_async yields to the kernel after every step, so Pause and redraws get through.
         try:
-            await self.session.run_async(PLAY_STEPS)
+            await self.session.run_async(PLAY_STEPS, pace=self._pace)
         except Exception as error:  # noqa: BLE001 - shown in the view
             self.show_error(error)
         finally:

@@ -111,28 +111,25 @@ def test_clicking_a_value_bar_sets_evidence_and_the_marginals_follow_by_brute_fo
     back. After a rebuild to other data the view follows."""
     import itertools
 
-    from plotly.callbacks import Points
-
     from spnlab.widgets import MarginalsView
 
     s = Session("example", example="naive_bayes", example_vars=3, num_sums=2, seed=0)
     s.run(5, progress=False)
     view = MarginalsView(s)
     assert not view.evidence.any()
-    view.pick(Points(point_inds=[1], xs=["X1"], ys=[0.5], trace_name="= 1", trace_index=1), 1)
+    view.figure.click([{"curve": 1, "index": 1, "x": "X1", "y": 0.5}])    # as the browser sends
     assert view.evidence.tolist() == [False, True, False] and view.values[1] == 1
     states = np.array(list(itertools.product([0, 1], repeat=3)), np.int32)
     p = np.exp(s.log_likelihood(states).astype(np.float64))
     given = states[:, 1] == 1
     expected = (p[given, None] * states[given]).sum(0) / p[given].sum()
-    shown = np.array(view.figure.data[1].y)                          # p(X_v = 1 | X1 = 1)
+    shown = np.array(view.figure.data[1]["y"])                          # p(X_v = 1 | X1 = 1)
     np.testing.assert_allclose(shown, expected, atol=1e-5)
-    assert view.figure.data[0].x[1] == "X1 (given)"
-    view.pick(Points(point_inds=[1], xs=["X1 (given)"], ys=[1.0], trace_name="= 1",
-                     trace_index=1), 1)
+    assert view.figure.data[0]["x"][1] == "X1 (given)"
+    view.figure.click([{"curve": 1, "index": 1, "x": "X1 (given)", "y": 1.0}])
     assert not view.evidence.any()
     s.rebuild(example_vars=5)
-    assert view.error.value == "" and len(view.figure.data[0].x) == 5
+    assert view.error.value == "" and len(view.figure.data[0]["x"]) == 5
     view.close()
 
 
@@ -149,10 +146,10 @@ def test_builder_switches_leaves_and_data_and_the_marginals_show_posterior_means
     wb.marginals.set_active(True)
     assert wb.marginals.error.value == ""
     layout = wb.marginals.figure.layout
-    assert layout.title.text == "Posterior mean"
+    assert layout["title"]["text"] == "Posterior mean"
     row = wb.marginals.values
     expected = s.complete(row, wb.marginals.evidence, "mean").reshape(8, 8)
-    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0].z)[::-1], expected,
+    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0]["z"])[::-1], expected,
                                rtol=1e-5)
     wb.builder.dataset.value = "digits"                     # normal leaves need grey data
     wb.builder.build.click()

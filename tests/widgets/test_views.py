@@ -22,8 +22,8 @@ def test_step_button_steps_the_session_and_every_view_shows_it(session):
     assert session.step_count == before + 2
     assert f"step {session.step_count}" in trainer.status.value
     train = curve.figure.data[0]
-    assert list(train.x)[-2:] == [before + 1, before + 2]
-    np.testing.assert_allclose(train.y[-1], session.history.last.train_ll)
+    assert list(train["x"])[-2:] == [before + 1, before + 2]
+    np.testing.assert_allclose(train["y"][-1], session.history.last.train_ll)
     assert f"{session.history.last.train_ll:.3f}" in trainer.status.value
     trainer.close(), curve.close()
 
@@ -77,17 +77,17 @@ def test_marginal_view_draws_the_session_marginals(session):
     view = MarginalsView(session)
     x = session.data.test[view.row.value]
     expected = session.marginals(x, view.evidence)[:, 1].reshape(session.data.image_shape)
-    np.testing.assert_allclose(np.array(view.figure.data[0].z)[::-1], expected, rtol=1e-6)
+    np.testing.assert_allclose(np.array(view.figure.data[0]["z"])[::-1], expected, rtol=1e-6)
     view.mask_kind.value = "all"                     # everything hidden: no evidence
     assert not view.evidence.any()
     uniform = session.marginals(x, view.evidence)[:, 1].reshape(session.data.image_shape)
-    np.testing.assert_allclose(np.array(view.figure.data[0].z)[::-1], uniform, rtol=1e-6)
+    np.testing.assert_allclose(np.array(view.figure.data[0]["z"])[::-1], uniform, rtol=1e-6)
     view.close()
 
 
 def test_completions_keep_observed_pixels(session):
     view = CompletionsView(session, num_rows=3, methods=("mpe", "sample"))
-    titles = list(view.figure.layout.yaxis.ticktext)
+    titles = list(view.figure.layout["yaxis"]["ticktext"])
     assert titles == ["original", "masked", "mpe", "sample"]
     x = session.data.test[:3]
     mask = session.evidence_mask(view.mask_kind.value, num_rows=3)
@@ -99,7 +99,7 @@ def test_completions_keep_observed_pixels(session):
 def test_signals_view_plots_the_tap_series(session):
     session.step()
     view = SignalsView(session)
-    series = {t.name: (list(t.x), list(t.y)) for t in view.series.data}
+    series = {t["name"]: (list(t["x"]), list(t["y"])) for t in view.series.data}
     for key, (steps, values) in series.items():
         want_steps, want_values = session.taps.series(key, "entropy_norm")
         assert steps == want_steps
@@ -187,6 +187,6 @@ def test_workbench_without_test_rows_builds_and_queries_the_training_rows():
     assert [v.error.value for v in views] == [""] * len(views)
     x = wb.session.data.train[0]
     expected = wb.session.marginals(x, wb.marginals.evidence)[:, 1]
-    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0].z)[::-1].ravel(), expected,
+    np.testing.assert_allclose(np.array(wb.marginals.figure.data[0]["z"])[::-1].ravel(), expected,
                                rtol=1e-6)
     wb.close()
