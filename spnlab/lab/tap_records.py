@@ -80,12 +80,31 @@ def dead_fraction(count_window):
     return float(np.count_nonzero((total <= 0) & edges) / np.count_nonzero(edges))
 
 
-class TapBuffer:
-    """The last `capacity` tap records, oldest first."""
+def _light(record):
+    """`record` with only its scalars: what the signal history keeps of older steps."""
+    def stats(d):
+        return None if d is None else {k: v for k, v in d.items() if np.ndim(v) == 0}
+    return TapRecord(record.step, {
+        key: LayerTap(kind=tap.kind, op=tap.op, forward=stats(tap.forward) or {},
+                      signal_out=stats(tap.signal_out), signal_in=stats(tap.signal_in),
+                      entropy=tap.entropy, entropy_norm=tap.entropy_norm,
+                      dead_fraction=tap.dead_fraction)
+        for key, tap in record.layers.items()})
 
-    def __init__(self, capacity=200, dead_window=20):
-        self.capacity, self.dead_window = capacity, dead_window
+
+class TapBuffer:
+    """The last `capacity` tap records in full, oldest first, and the scalars of every step
+    before them (the signal history of the whole run).
+
+    Memory stays bounded: when more than `2 * history` older steps are kept, every second one
+    is dropped, so a long run is shown downsampled over its whole length (the first step is
+    always kept).
+    """
+
+    def __init__(self, capacity=200, dead_window=20, history=1000):
+        self.capacity, self.dead_window, self.history = capacity, dead_window, history
         self._records = collections.deque(maxlen=capacity)
+        self._older = []                     # light records, oldest first, evenly thinned
 
     def __len__(self):
         return len(self._records)
@@ -94,29 +113,42 @@ class TapBuffer:
         return iter(self._records)
 
     def records(self):
-        return list(self._records)
+        """Every record kept, oldest first: the light older ones, then the full ones (a copy
+        of the list: `restore(records())` puts the buffer back exactly)."""
+        return self._older + list(self._records)
 
     def latest(self):
         return self._records[-1] if self._records else None
 
     def clear(self):
         self._records.clear()
+        self._older = []
 
     def resize(self, capacity, dead_window):
+        kept = self.records()
         self.capacity, self.dead_window = capacity, dead_window
-        self._records = collections.deque(self._records, maxlen=capacity)
+        self.restore(kept)
 
     def append(self, record):
-        """Add a record; raw forward values are kept for the newest record only (memory)."""
+        """Add a record; raw forward values are kept for the newest record only (memory); the
+        record that leaves the full buffer keeps its scalars in the history."""
         latest = self.latest()
         if latest is not None:
             for tap in latest.layers.values():
                 tap.values = None
+        if len(self._records) == self.capacity:
+            self._older.append(_light(self._records[0]))
+            if len(self._older) > 2 * self.history:
+                self._older = self._older[::2]
         self._records.append(record)
 
     def restore(self, records):
-        """Replace the contents (rollback, comparison runs, checkpoints)."""
-        self._records = collections.deque(records, maxlen=self.capacity)
+        """Replace the contents (rollback, comparison runs, checkpoints) by `records`, oldest
+        first: the newest `capacity` in full, scalars of the others."""
+        records = list(records)
+        split = max(0, len(records) - self.capacity)
+        self._older = [_light(r) for r in records[:split]]
+        self._records = collections.deque(records[split:], maxlen=self.capacity)
 
     def window_counts(self, key, current_counts):
         """The counts of layer `key` in the last `dead_window - 1` records plus `current_counts`
@@ -138,7 +170,7 @@ class TapBuffer:
         statistics dicts ("forward.mean", "signal_out.abs_mean").
         """
         steps, values = [], []
-        for record in self._records:
+        for record in self.records():
             tap = record.layers.get(key)
             if tap is None:
                 continue

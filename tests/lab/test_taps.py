@@ -118,8 +118,10 @@ def test_taps_off_record_nothing_and_the_buffer_is_bounded():
     s = tiny_session("hard_em", taps={"capacity": 3})
     s.run(5, progress=False)
     assert len(s.taps) == 3 and [r.step for r in s.taps] == [3, 4, 5]
-    assert s.taps.series("S4", "entropy")[0] == [3, 4, 5]
+    # full records of the last 3 steps; the scalar history covers the whole run
+    assert s.taps.series("S4", "entropy")[0] == [1, 2, 3, 4, 5]
     assert s.taps.series("S2", "forward.mean")[1][0] < 0
+    assert s.taps.records()[0].layers["S4"].counts is None
     latest = s.taps.latest().layers["S2"]
     np.testing.assert_array_equal(latest.child_counts, latest.counts.sum(axis=-1))
     with pytest.raises(ValueError, match="forward.bogus"):
@@ -131,3 +133,32 @@ def test_taps_off_record_nothing_and_the_buffer_is_bounded():
     assert s.node_signal("S1", "counts").shape == (4, 3, 2, 2)       # from the last taps
     assert s.node_signal("S2", "forward").shape == (2, 3, 2)
     np.testing.assert_allclose(s.node_signal("S2", "weights").sum(axis=2), 1.0, rtol=1e-5)
+
+
+def test_signal_history_covers_the_whole_run_thinned_and_bounded_and_rolls_back_exactly():
+    """Beyond `capacity` steps the buffer keeps the scalars of older steps (every second one
+    dropped whenever more than 2 * history are kept); `restore(records())` is exact."""
+    from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord
+
+    def record(step):
+        big = np.full((2, 1, 3, 4), float(step))
+        return TapRecord(step, {"S1": LayerTap(kind="sum", op="em", forward={
+            "mean": -float(step), "hist": np.ones(8)}, counts=big, weight_signal=big,
+            entropy=step / 100.0)})
+
+    buffer = TapBuffer(capacity=5, dead_window=3, history=4)
+    for step in range(1, 31):
+        buffer.append(record(step))
+    steps, values = buffer.series("S1", "entropy")
+    assert steps[0] == 1 and steps[-5:] == [26, 27, 28, 29, 30]
+    assert len(steps) <= 2 * 4 + 5 and steps == sorted(steps)
+    assert values == [s / 100.0 for s in steps]
+    assert buffer.series("S1", "forward.mean")[1] == [-float(s) for s in steps]
+    older = buffer.records()[:-5]
+    assert all(r.layers["S1"].counts is None and "hist" not in r.layers["S1"].forward
+               for r in older)                                    # only scalars kept
+    assert len(buffer) == 5 and buffer.latest().step == 30
+    saved = buffer.records()
+    buffer.append(record(31))
+    buffer.restore(saved)
+    assert buffer.series("S1", "entropy") == (steps, values) and buffer.latest().step == 30
