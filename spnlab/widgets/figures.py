@@ -37,6 +37,30 @@ def _finite(values):
     return [None if v is None or not math.isfinite(v) else float(v) for v in values]
 
 
+def _line_mode(num_points):
+    """Lines, with markers while there are few points (a single point has no line)."""
+    return "lines+markers" if num_points <= 30 else "lines"
+
+
+def switch_markers(switches, x="step", by_step=None):
+    """Plotly shapes and annotations: a dashed line in the new op's colour at every switch.
+
+    Args:
+        switches: switch records as dicts with `step` and `new` ({layer: op}).
+        x: "step", or "wall_time" (then `by_step` maps steps to records with `wall_time`).
+    """
+    shapes, annotations = [], []
+    for switch in switches:
+        at = switch["step"] if x == "step" else \
+            (by_step or {}).get(switch["step"], {}).get("wall_time", 0.0)
+        ops = sorted(set(map(str, switch["new"].values())))
+        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at,
+                       "y0": 0, "y1": 1, "line": {"dash": "dash", "color": op_colour(ops[0])}})
+        annotations.append({"xref": "x", "yref": "paper", "x": at, "y": 1, "showarrow": False,
+                            "text": " / ".join(ops), "yanchor": "bottom", "font": {"size": 12}})
+    return shapes, annotations
+
+
 def likelihood_figure(steps, switches=(), x="step"):
     """Train and test log-likelihood over steps, each live sum-op switch a dashed line.
 
@@ -50,34 +74,29 @@ def likelihood_figure(steps, switches=(), x="step"):
         raise ValueError(f"Expected `x` in ('step', 'wall_time'). Received: x={x!r}")
     xs = [r[x] for r in steps]
     test = [(r[x], r["test_ll"]) for r in steps if r.get("test_ll") is not None]
-    data = [{"type": "scatter", "mode": "lines", "name": "train LL", "x": xs,
+    data = [{"type": "scatter", "mode": _line_mode(len(xs)), "name": "train LL", "x": xs,
              "y": _finite(r["train_ll"] for r in steps), "line": {"color": "#1f77b4"}},
             {"type": "scatter", "mode": "lines+markers", "name": "test LL",
              "x": [t[0] for t in test], "y": _finite(t[1] for t in test),
              "line": {"color": "#ff7f0e"}}]
-    shapes, annotations = [], []
-    by_step = {r["step"]: r for r in steps}
-    for switch in switches:
-        at = switch["step"] if x == "step" else by_step.get(switch["step"], {}).get("wall_time", 0.0)
-        ops = sorted(set(map(str, switch["new"].values())))
-        shapes.append({"type": "line", "xref": "x", "yref": "paper", "x0": at, "x1": at,
-                       "y0": 0, "y1": 1, "line": {"dash": "dash", "color": op_colour(ops[0])}})
-        annotations.append({"xref": "x", "yref": "paper", "x": at, "y": 1, "showarrow": False,
-                            "text": " / ".join(ops), "yanchor": "bottom", "font": {"size": 10}})
+    shapes, annotations = switch_markers(switches, x, {r["step"]: r for r in steps})
     title_x = "step" if x == "step" else "training time (s)"
     return {"data": data, "layout": _layout("Log-likelihood (nats per sample)", title_x, "mean LL",
                                             shapes=shapes, annotations=annotations)}
 
 
-def series_figure(series, title, y_title):
-    """One line per layer over steps.
+def series_figure(series, title, y_title, switches=()):
+    """One line per layer over steps, each sum-op switch a dashed line.
 
     Args:
         series: `{layer_key: (steps, values)}`; values may contain None (not tapped that step).
+        switches: switch records as dicts with `step` and `new` ({layer: op}).
     """
-    data = [{"type": "scatter", "mode": "lines", "name": key, "x": list(steps),
+    data = [{"type": "scatter", "mode": _line_mode(len(steps)), "name": key, "x": list(steps),
              "y": _finite(values)} for key, (steps, values) in series.items()]
-    return {"data": data, "layout": _layout(title, "step", y_title)}
+    shapes, annotations = switch_markers(switches)
+    return {"data": data, "layout": _layout(title, "step", y_title, shapes=shapes,
+                                            annotations=annotations)}
 
 
 def histogram_figure(histograms, title="Forward log-values"):
@@ -96,15 +115,23 @@ def histogram_figure(histograms, title="Forward log-values"):
     return {"data": data, "layout": _layout(title, "log-value", "fraction")}
 
 
-def counts_figure(counts, title="Winner counts per child"):
-    """A heatmap of one layer's counts `[num_sums, num_children]` (sums as rows)."""
+def counts_figure(counts, title="Winner counts per child", quantity="selections (last step)"):
+    """A heatmap of one layer's counts `[num_sums, num_children]` (sums as rows, numbered from
+    0 at the top), with a colour bar naming `quantity`."""
     counts = np.asarray(counts, float)
     if counts.ndim != 2:
         raise ValueError(f"Expected `counts` of rank 2 [sums, children]. Received shape "
                          f"{counts.shape}")
+    sums, children = counts.shape
+    layout = _layout(title, "child", "sum", showlegend=False)
+    layout["margin"] = {"l": 50, "r": 10, "t": 40, "b": 40}
+    # whole numbers only on both axes; sum 0 at the top, as in a table
+    layout["xaxis"].update(dtick=max(1, children // 8), tick0=0)
+    layout["yaxis"].update(dtick=max(1, sums // 8), tick0=0, autorange="reversed")
     return {"data": [{"type": "heatmap", "z": counts.tolist(), "colorscale": "Viridis",
-                      "colorbar": {"title": {"text": "count"}}}],
-            "layout": _layout(title, "child", "sum", showlegend=False)}
+                      "colorbar": {"title": {"text": quantity, "side": "right"}},
+                      "hovertemplate": "sum %{y}, child %{x}: %{z:.3g}<extra></extra>"}],
+            "layout": layout}
 
 
 def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):

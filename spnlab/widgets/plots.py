@@ -53,9 +53,11 @@ class SignalsView(SessionView):
         self.series = figure_widget(self._series_figure(session))
         self.histogram = figure_widget(self._histogram_figure(session))
         self.counts = figure_widget(self._counts_figure(session))
+        half = {"flex": "1 1 0", "min_width": "0"}           # two plots share the width
         super().__init__(session, [self.signal, self.series,
-                                   widgets.HBox([self.histogram, widgets.VBox([self.layer,
-                                                                               self.counts])])],
+                                   widgets.HBox([widgets.VBox([self.histogram], layout=half),
+                                                 widgets.VBox([self.layer, self.counts],
+                                                              layout=half)])],
                          **kwargs)
         for control in (self.signal, self.layer):
             control.observe(lambda _: self.guarded(self.refresh), "value")
@@ -69,7 +71,8 @@ class SignalsView(SessionView):
         keys = [l["key"] for l in session.layers]
         series = {k: session.taps.series(k, name) for k in keys}
         series = {k: v for k, v in series.items() if any(x is not None for x in v[1])}
-        return figures.series_figure(series, label, y_title)
+        return figures.series_figure(series, label, y_title,
+                                     [s.to_dict() for s in session.history.switches])
 
     def _histogram_figure(self, session):
         latest = session.taps.latest()

@@ -85,10 +85,39 @@ def test_series_histogram_and_counts():
         F.counts_figure([1, 2, 3])
 
 
+def test_every_plot_against_steps_marks_the_switches_and_shows_single_points():
+    fig = F.series_figure({"S1": ([1, 2, 3, 4], [0.5, 0.4, 0.2, 0.1])}, "entropy", "nats",
+                          SWITCHES)
+    (shape,) = fig["layout"]["shapes"]
+    assert shape["x0"] == 3 and shape["line"]["color"] == F.op_colour("hard_em")
+    assert fig["layout"]["annotations"][0]["text"] == "hard_em"
+    # one step: a marker, since a single point draws no line; long runs: lines only
+    assert "markers" in F.likelihood_figure(STEPS[:1])["data"][0]["mode"]
+    long = [dict(STEPS[0], step=s) for s in range(1, 200)]
+    assert F.likelihood_figure(long)["data"][0]["mode"] == "lines"
+
+
+def test_counts_heatmap_names_its_quantity_and_counts_in_whole_numbers_from_the_top():
+    fig = F.counts_figure(np.arange(6.0).reshape(2, 3), quantity="winner counts")
+    (trace,) = fig["data"]
+    assert trace["colorbar"]["title"]["text"] == "winner counts"
+    assert fig["layout"]["yaxis"]["autorange"] == "reversed"         # sum 0 on top
+    assert fig["layout"]["xaxis"]["dtick"] == 1 and fig["layout"]["yaxis"]["dtick"] == 1
+
+
+def test_compare_before_a_run_says_what_to_do_instead_of_empty_axes():
+    empty = F.compare_figure([])
+    assert empty["data"] == [] and not empty["layout"]["xaxis"]["visible"]
+    assert "press Compare" in empty["layout"]["annotations"][0]["text"]
+    table = [{"mode": "em", "step": 1, "wall_time": 0.1, "train_ll": -5.0, "test_ll": None}]
+    assert F.compare_figure(table)["layout"]["title"]["text"].startswith("Train log-likelihood")
+
+
 def test_figures_are_valid_plotly():
     import plotly.graph_objects as go
     for fig in (F.likelihood_figure(STEPS, SWITCHES), F.compare_figure([]),
                 F.marginals_figure(np.full((4, 2), 0.5), (2, 2), np.ones(4, bool)),
                 F.image_grid_figure([np.zeros((1, 4))], ["original"], (2, 2)),
-                F.counts_figure(np.eye(2)), F.histogram_figure({"a": ([0, 1], [1])})):
+                F.counts_figure(np.eye(2)), F.histogram_figure({"a": ([0, 1], [1])}),
+                F.series_figure({"S1": ([1], [0.5])}, "e", "nats", SWITCHES)):
         go.Figure(fig)                                        # raises on an invalid property
