@@ -134,13 +134,14 @@ def counts_figure(counts, title="Winner counts per child", quantity="selections 
             "layout": layout}
 
 
-def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
+def marginals_figure(probabilities, image_shape=None, evidence=None, value=1, truth=None):
     """Per-variable marginals: a heatmap of p(X_v = value) for images, else stacked bars.
 
     Args:
         probabilities: `[V, K]` per-variable distributions (rows sum to 1).
         image_shape: `(rows, cols)` with rows * cols = V to draw as an image.
         evidence: optional `[V]` bool; observed pixels get a marker.
+        truth: optional `[V]` values of the row (images: drawn beside the marginals).
         value: the state whose probability the image shows.
     """
     p = np.asarray(probabilities, float)
@@ -151,7 +152,8 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
         if rows * cols != p.shape[0]:
             raise ValueError(f"Expected `image_shape` with {p.shape[0]} pixels. "
                              f"Received: image_shape={tuple(image_shape)}")
-        return _pixel_map(p[:, value], image_shape, evidence, 1.0, "Marginals", f"p(x={value})")
+        return _pixel_map(p[:, value], image_shape, evidence, 1.0, "Marginals", f"p(x={value})",
+                          truth=truth, quantity=f"p(x = {value} | evidence)")
     observed = (np.zeros(p.shape[0], bool) if evidence is None
                 else np.asarray(evidence, bool).reshape(-1))
     names = [f"X{v}" + (" (given)" if observed[v] else "") for v in range(p.shape[0])]
@@ -161,37 +163,74 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1):
                                             barmode="stack")}
 
 
-def posterior_mean_figure(means, image_shape, evidence=None, vmax=1.0):
+def posterior_mean_figure(means, image_shape, evidence=None, vmax=1.0, truth=None):
     """E[X_v | evidence] as an image (grey levels, continuous values): a heatmap over
     [0, `vmax`], observed pixels marked as in `marginals_figure`.
 
     Args:
         means: `[V]` posterior means (observed pixels: their values).
         image_shape: `(rows, cols)` with rows * cols = V.
+        truth: optional `[V]` values of the row, drawn beside the means.
     """
     means = np.asarray(means, float).reshape(-1)
     rows, cols = image_shape
     if rows * cols != means.shape[0]:
         raise ValueError(f"Expected `image_shape` with {means.shape[0]} pixels. "
                          f"Received: image_shape={tuple(image_shape)}")
-    return _pixel_map(means, image_shape, evidence, float(vmax), "Posterior mean", "E[x]")
+    return _pixel_map(means, image_shape, evidence, float(vmax), "Posterior mean", "E[x]",
+                      truth=truth, quantity="E[x | evidence]")
 
 
-def _pixel_map(values, image_shape, evidence, vmax, title, colour_title):
+def _pixel_map(values, image_shape, evidence, vmax, title, colour_title, truth=None,
+               quantity=None):
     """One value per pixel as a grey heatmap over [0, `vmax`] (upright: a heatmap draws z[0]
-    at the bottom), observed pixels (`evidence`) marked with red squares."""
+    at the bottom), observed pixels (`evidence`) marked with red squares named in the legend;
+    with `truth` ([V], the row's own values) that image is drawn on the left, the map beside
+    it. Trace 0 is always the map. Hover text names the row, column and `quantity`."""
     rows, cols = image_shape
-    z = np.asarray(values, float).reshape(rows, cols)[::-1]
-    data = [{"type": "heatmap", "z": z.tolist(), "zmin": 0.0, "zmax": vmax,
-             "colorscale": "Greys", "colorbar": {"title": {"text": colour_title}}}]
-    if evidence is not None:
+    quantity = quantity or colour_title
+    row_index = np.repeat(np.arange(rows)[::-1, None], cols, axis=1)     # z row -> image row
+    image_axes = ("x2", "y2") if truth is not None else ("x", "y")
+
+    def heatmap(z, axes, name, what, **extra):
+        return {"type": "heatmap", "z": z.tolist(), "zmin": 0.0, "zmax": vmax,
+                "colorscale": "Greys", "name": name, "xaxis": axes[0], "yaxis": axes[1],
+                "customdata": row_index.tolist(),
+                "hovertemplate": f"row %{{customdata}}, column %{{x}}<br>{what} = %{{z:.3f}}"
+                                 "<extra></extra>", **extra}
+
+    def observed(axes, legend):
         ys, xs = np.nonzero(np.asarray(evidence, bool).reshape(rows, cols)[::-1])
-        data.append({"type": "scatter", "mode": "markers", "name": "evidence",
-                     "x": xs.tolist(), "y": ys.tolist(),
-                     "marker": {"symbol": "square-open", "color": "#d62728", "size": 14}})
-    layout = _layout(title, "", "", showlegend=False, height=320)
-    layout["yaxis"].update(scaleanchor="x", showticklabels=False)
-    layout["xaxis"].update(showticklabels=False)
+        return {"type": "scatter", "mode": "markers", "name": "observed (evidence)",
+                "x": xs.tolist(), "y": ys.tolist(), "xaxis": axes[0], "yaxis": axes[1],
+                "showlegend": legend, "hoverinfo": "skip",
+                "marker": {"symbol": "square-open", "color": "#d62728", "size": 14,
+                           "line": {"width": 2}}}
+
+    z = np.asarray(values, float).reshape(rows, cols)[::-1]
+    data = [heatmap(z, image_axes, quantity, quantity,
+                    colorbar={"title": {"text": colour_title}})]
+    if evidence is not None:
+        data.append(observed(image_axes, True))
+    layout = _layout(title, "", "", showlegend=evidence is not None, height=420)
+    layout["legend"] = {"orientation": "h", "y": -0.02, "x": 0.5, "xanchor": "center"}
+    axis = {"showticklabels": False, "showgrid": False, "zeroline": False, "ticks": "",
+            "title": {"text": ""}}
+    layout["xaxis"], layout["yaxis"] = dict(axis), dict(axis, scaleanchor="x")
+    if truth is not None:
+        t = np.asarray(truth, float).reshape(rows, cols)[::-1]
+        data.append(heatmap(t, ("x", "y"), "ground truth", "value", showscale=False))
+        if evidence is not None:
+            data.append(observed(("x", "y"), False))
+        layout["xaxis"]["domain"] = [0.0, 0.42]
+        layout["xaxis2"] = dict(axis, domain=[0.5, 0.92])
+        layout["yaxis2"] = dict(axis, scaleanchor="x2")
+        layout["annotations"] = [
+            {"text": "this row (ground truth)", "xref": "x domain", "yref": "paper", "x": 0.5,
+             "y": 1.0, "yanchor": "bottom", "showarrow": False, "font": {"size": 14}},
+            {"text": quantity, "xref": "x2 domain", "yref": "paper", "x": 0.5, "y": 1.0,
+             "yanchor": "bottom", "showarrow": False, "font": {"size": 14}}]
+        layout["margin"] = {"l": 10, "r": 10, "t": 60, "b": 30}
     return {"data": data, "layout": layout}
 
 
@@ -222,12 +261,14 @@ def image_grid_figure(rows_of_images, row_titles, image_shape, masks=None):
     # A heatmap draws z[0] at the bottom: flip the whole picture (row order and every image).
     z = np.concatenate(tiles, axis=0)[::-1]
     tick_vals = [(h + 2) * (len(tiles) - 1 - r) + (h + 2) / 2 for r in range(len(tiles))]
+    # ~90 px per image on screen: a completion must be readable from the back of a room
     layout = _layout("Completions", "", "", showlegend=False,
-                     height=max(200, 40 + 60 * len(tiles)))
+                     height=max(240, 60 + 90 * len(tiles)))
     layout["yaxis"].update(scaleanchor="x", tickvals=tick_vals, ticktext=list(row_titles))
     layout["xaxis"].update(showticklabels=False)
     return {"data": [{"type": "heatmap", "z": np.where(np.isnan(z), None, z).tolist(),
-                      "zmin": 0.0, "zmax": 1.0, "colorscale": "Greys", "showscale": False}],
+                      "zmin": 0.0, "zmax": 1.0, "colorscale": "Greys", "showscale": False,
+                      "hovertemplate": "pixel value %{z:.2f}<extra></extra>"}],
             "layout": layout}
 
 

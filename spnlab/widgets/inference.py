@@ -47,14 +47,17 @@ class MarginalsView(SessionView):
             self.evidence = self._mask(session)
             self.values = np.array(_rows(session)[min(self.row.value, self.row.max)])
         rows = _rows(session)
+        # images: the row itself beside its marginals (the ground truth of the hidden pixels)
+        truth = rows[min(self.row.value, len(rows) - 1)] if session.data.image_shape else None
         if session.data.discrete and (rows.max(initial=0) <= 1 or not session.data.image_shape):
             p = session.marginals(self.values, self.evidence)            # [V, C]
-            return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence)
+            return figures.marginals_figure(p, session.data.image_shape, evidence=self.evidence,
+                                            truth=truth)
         # Grey levels or continuous values: the posterior mean of every pixel.
         means = session.complete(self.values, self.evidence, "mean")
         return figures.posterior_mean_figure(means, session.data.image_shape or (1, len(means)),
                                              evidence=self.evidence,
-                                             vmax=max(1.0, float(rows.max())))
+                                             vmax=max(1.0, float(rows.max())), truth=truth)
 
     def _on_click(self, points):
         # Images: the heatmap (trace 0) and the evidence markers on top of it (trace 1), both

@@ -33,11 +33,15 @@ function plotlyPromise() {
 
 _PLOT_ESM = _SHARED + """
 function draw(Plotly, div, model) {
+  // The figure's own height, the width the page gives it (plotly's `responsive` mode takes
+  // the height from the container too, which collapsed figures to 0 px after a resize).
   const figure = model.get("figure") || {};
-  const layout = Object.assign({}, figure.layout || {}, { autosize: true });
-  delete layout.width;                   // the figure takes the width it is given
-  return Plotly.react(div, figure.data || [], layout,
-                      { responsive: true, displaylogo: false });
+  const layout = Object.assign({}, figure.layout || {});
+  layout.height = layout.height || 320;
+  div.style.height = layout.height + "px";
+  if (div.clientWidth > 0) layout.width = div.clientWidth;
+  else delete layout.width;
+  return Plotly.react(div, figure.data || [], layout, { displaylogo: false });
 }
 
 export default {
@@ -55,9 +59,14 @@ export default {
     });
     const redraw = () => draw(Plotly, div, model);
     model.on("change:figure", redraw);
-    // A tab drawn while hidden has no width: resize once it is shown (and with the window).
+    // A tab drawn while hidden has no width: draw again once it is shown (and when the
+    // page's width changes).
+    let width = div.clientWidth;
     const observer = new ResizeObserver(() => {
-      if (div.offsetWidth > 0) Plotly.Plots.resize(div);
+      if (div.clientWidth > 0 && div.clientWidth !== width) {
+        width = div.clientWidth;
+        redraw();
+      }
     });
     observer.observe(el);
     return () => {

@@ -15,11 +15,14 @@ class Workbench(widgets.VBox):
     Args:
         session: a `spnlab.lab.Session`, or a config for a new one (a preset name such as
             "classroom", a dict, a `SessionConfig`), with `**overrides` (e.g. `seed=1`).
+        compact: the projector layout: the builder folded away, the learning curve and the
+            view tabs side by side, so that the controls, the curve and one view fit a
+            1280x800 screen (`wb.compact = True / False` switches it live).
 
     Every panel is also usable alone (`TrainerView(session)`, `GraphView(session)`, ...).
     """
 
-    def __init__(self, session="classroom", **overrides):
+    def __init__(self, session="classroom", compact=False, **overrides):
         self.session = session if isinstance(session, Session) else Session(session, **overrides)
         s = self.session
         s.trace_ahead = True        # a switch's new training step is traced while you look
@@ -40,7 +43,33 @@ class Workbench(widgets.VBox):
                            self.compare]
         tabs.observe(lambda change: self._show_tab(change["new"]), "selected_index")
         self._show_tab(0)
-        super().__init__([self.builder, self.trainer, self.likelihood, tabs])
+        self._compact = None
+        super().__init__()
+        self.compact = compact
+
+    @property
+    def compact(self):
+        """Whether the projector layout is on (see the class docstring)."""
+        return self._compact
+
+    @compact.setter
+    def compact(self, compact):
+        if not isinstance(compact, bool):
+            raise TypeError(f"Expected `compact` to be True or False. Received: "
+                            f"compact={compact!r}")
+        if compact == self._compact:
+            return
+        self._compact = compact
+        if not compact:
+            self.children = [self.builder, self.trainer, self.likelihood, self.tabs]
+            return
+        build = widgets.Accordion([self.builder], selected_index=None)
+        build.set_title(0, "Build: structure, leaves, data")
+        side = {"flex": "1 1 0", "min_width": "0"}
+        self.children = [build, self.trainer, widgets.HBox(
+            [widgets.VBox([self.likelihood], layout=dict(side, flex="2 1 0")),
+             widgets.VBox([self.tabs], layout=dict(side, flex="3 1 0"))],
+            layout={"align_items": "flex-start"})]
 
     def _show_tab(self, index):
         # Only the visible tab redraws after a step; the others catch up when shown.

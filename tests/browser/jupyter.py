@@ -95,6 +95,11 @@ def _settings(root_dir):
     os.makedirs(plugin, exist_ok=True)
     with open(os.path.join(plugin, "tracker.jupyterlab-settings"), "w") as f:
         json.dump({"windowingMode": "none"}, f)
+    # no "Would you like to get notified about news?" toast over the screenshots
+    notes = os.path.join(folder, "@jupyterlab", "apputils-extension")
+    os.makedirs(notes, exist_ok=True)
+    with open(os.path.join(notes, "notification.jupyterlab-settings"), "w") as f:
+        json.dump({"fetchNews": "false"}, f)
     return folder
 
 

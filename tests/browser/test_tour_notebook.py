@@ -5,6 +5,7 @@ that the log-likelihood curve, the completions and the rendered SVG appear and c
 errors in the browser console. The course notebooks: each runs to its end with its drawings
 and figures shown. Screenshots go to tests/browser/artifacts/ (or $SPNLAB_ARTIFACTS).
 """
+import json
 import os
 import re
 import time
@@ -30,6 +31,10 @@ BENIGN = re.compile(r"(favicon|Failed to load resource.*(lab/api/(news|translati
 def lab(tmp_path_factory):
     root = tmp_path_factory.mktemp("notebooks")
     copy_notebooks(ROOT / "notebooks", root)
+    _write_notebook(root / "compact_workbench.ipynb", [
+        "from spnlab.widgets import Workbench\n"
+        "wb = Workbench('classroom', seed=0, compact=True)\nwb",
+        "wb.session.run(3, progress=False)\nwb    # the same workbench, shown a second time"])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     server = JupyterLab(root, ARTIFACTS / "jupyterlab.log")
     yield server
@@ -50,21 +55,30 @@ def page(lab):
     lab.delete_sessions()
 
 
+def _write_notebook(path, sources):
+    cells = [{"cell_type": "code", "execution_count": None, "id": f"c{i}", "metadata": {},
+              "outputs": [], "source": source} for i, source in enumerate(sources)]
+    path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {
+        "display_name": "Python 3", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+
+
 def _status_step(widget):
     text = widget.locator("b").filter(has_text=re.compile(r"^step \d+$")).first.inner_text()
     return int(text.split()[1])
 
 
-# Every plotly plot of the workbench has a trace with points (the Compare plot, before a run,
-# says what to do instead), and there are at least the curve, three signal plots, the
-# marginals and the completions.
-_ALL_PLOTS_HAVE_DATA = """() => {
-    const plots = [...document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot')];
-    const filled = plots.filter(p => (p.data || []).some(
+def _visible_plots_have_data(at_least):
+    """JS: at least `at_least` plotly plots are on show and each has a trace with points
+    (the Compare plot, before a run, says what to do instead). Plots in hidden tabs redraw
+    when their tab is shown."""
+    return """() => {
+    const plots = [...document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot')]
+        .filter(p => p.offsetWidth > 0 && p.offsetHeight > 0);
+    const ok = plots.filter(p => p.innerText.includes('press Compare') || (p.data || []).some(
         t => ['x', 'y', 'z'].some(k => Array.isArray(t[k]) && t[k].length > 0)));
-    const waiting = plots.filter(p => p.innerText.includes('press Compare'));
-    return plots.length >= 6 && filled.length + waiting.length === plots.length;
-}"""
+    return plots.length >= %d && ok.length === plots.length;
+}""" % at_least
 
 
 _WATCH_COUNTER = """(el) => {
@@ -258,12 +272,52 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     workbench = page.locator(".jp-OutputArea-output",
                              has=page.locator("button", has_text="Step")).first
     workbench.wait_for(timeout=90_000)
-    page.wait_for_function(_ALL_PLOTS_HAVE_DATA, timeout=60_000)
     assert _status_step(workbench) == 1
-    workbench.locator(".lm-TabBar-tab", has_text="Signals").first.click()
-    page.wait_for_timeout(1000)
-    page.screenshot(path=str(ARTIFACTS / "06_after_reload.png"), full_page=True)
-    assert page.evaluate(_ALL_PLOTS_HAVE_DATA)
+    for tab, plots in (("Graph", 1), ("Signals", 4), ("Marginals", 2), ("Completions", 2),
+                       ("Compare", 2)):
+        workbench.locator(".lm-TabBar-tab", has_text=tab).first.click()
+        page.wait_for_function(_visible_plots_have_data(plots), timeout=60_000)
+        if tab == "Signals":
+            page.screenshot(path=str(ARTIFACTS / "06_after_reload.png"), full_page=True)
+    errors = [e for e in page.console_errors if not BENIGN.search(e)]
+    assert not errors, errors
+
+
+def test_compact_workbench_fits_a_projector_and_a_second_display_has_data(lab, page):
+    """At 1280x800 (the left sidebar folded, as a teacher would), the compact layout shows the
+    controls, the learning curve and the open view tab together; the same workbench shown in
+    a second cell draws every plot with data."""
+    page.set_viewport_size({"width": 1280, "height": 800})
+    _open_and_run_all(lab, page, "compact_workbench.ipynb")
+    first = page.locator(".jp-OutputArea-output",
+                         has=page.locator("button", has_text="Step")).first
+    first.wait_for(timeout=180_000)
+    page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output "
+                           "button').length > 0 && /step 3\\b/.test(document.querySelector("
+                           "'.jp-Notebook').innerText)", timeout=120_000)
+    page.keyboard.press("Control+b")                      # fold the file browser away
+    first.locator(".lm-TabBar-tab", has_text="Marginals").first.click()
+    page.wait_for_timeout(1500)
+    first.evaluate("el => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(ARTIFACTS / "07_compact_1280x800.png"))
+    curve = first.locator(".js-plotly-plot").filter(has_text="Log-likelihood").first
+    marginals = first.locator(".js-plotly-plot").filter(has_text="Marginals").first
+    step = first.locator("button", has_text="Step").first
+    for what, locator in (("Step button", step), ("curve", curve), ("Marginals", marginals)):
+        box = locator.bounding_box()
+        assert box is not None and box["width"] > 200 or what == "Step button", (what, box)
+        inside = (box["x"] >= 0 and box["y"] >= 0 and box["x"] + box["width"] <= 1280
+                  and box["y"] + box["height"] <= 800)
+        assert inside, f"the {what} is not within the 1280x800 screen: {box}"
+    # the marginal image (ground truth beside it) is drawn large: each of 8 pixel rows > 20 px
+    image = marginals.locator(".heatmaplayer image").first.bounding_box()
+    assert image["height"] / 8 > 20, image
+    # the second display of the same workbench: every plot with data
+    second = page.locator(".jp-OutputArea-output",
+                          has=page.locator("button", has_text="Step")).nth(1)
+    second.scroll_into_view_if_needed()
+    page.wait_for_function(_visible_plots_have_data(4), timeout=60_000)
     errors = [e for e in page.console_errors if not BENIGN.search(e)]
     assert not errors, errors
 

@@ -44,6 +44,26 @@ def test_marginal_image_is_drawn_top_row_first_with_evidence_marks():
         F.marginals_figure(probs, image_shape=(2, 2))
 
 
+def test_marginal_image_beside_its_ground_truth_with_hover_rows_and_a_legend_for_evidence():
+    p1 = np.arange(6) / 10
+    probs = np.stack([1 - p1, p1], axis=1)
+    evidence = np.array([True, False, False, False, False, True])
+    truth = np.array([1, 0, 0, 1, 1, 0])
+    fig = F.marginals_figure(probs, image_shape=(2, 3), evidence=evidence, truth=truth)
+    heat, marks, image, image_marks = fig["data"]
+    np.testing.assert_allclose(heat["z"], [[0.3, 0.4, 0.5], [0.0, 0.1, 0.2]])
+    np.testing.assert_allclose(image["z"], [[1, 1, 0], [1, 0, 0]])        # upright as well
+    assert (heat["xaxis"], image["xaxis"]) == ("x2", "x")                # the map on the right
+    assert fig["layout"]["xaxis"]["domain"][1] < fig["layout"]["xaxis2"]["domain"][0]
+    # hover names the image row (z row 0 is image row 1) and the quantity
+    assert heat["customdata"] == [[1, 1, 1], [0, 0, 0]]
+    assert "p(x = 1 | evidence)" in heat["hovertemplate"] and "row" in heat["hovertemplate"]
+    assert marks["name"] == "observed (evidence)" and fig["layout"]["showlegend"]
+    assert image_marks["x"] == marks["x"] and image_marks["showlegend"] is False
+    means = F.posterior_mean_figure(np.full(6, 3.0), (2, 3), evidence, vmax=16, truth=truth * 16)
+    assert means["data"][0]["zmax"] == 16 and means["data"][2]["z"][0] == [16.0, 16.0, 0.0]
+
+
 def test_image_grid_places_rows_and_greys_out_the_unobserved_pixels():
     originals = np.array([[1, 0, 1, 1], [0, 0, 1, 0]], float)
     masks = np.array([[True, False, True, True], [False, False, True, True]])
