@@ -7,6 +7,13 @@ Image masks ("top", "bottom", "left", "right" halves hidden) need the data's ima
 import numpy as np
 
 MASKS = ("none", "all", "top", "bottom", "left", "right", "random")
+IMAGE_MASKS = ("top", "bottom", "left", "right")
+
+
+def masks_for(image_shape):
+    """The mask kinds that apply to data of `image_shape` (None: no images, no half-image
+    masks)."""
+    return MASKS if image_shape is not None else tuple(m for m in MASKS if m not in IMAGE_MASKS)
 
 
 def evidence_mask(kind, num_rows, num_vars, image_shape=None, hidden_fraction=0.5, seed=0):

@@ -5,10 +5,12 @@ imports a UI toolkit. Every state change is all-or-nothing: a step, switch, conf
 reset that raises leaves the session exactly as it was (weights, optimisers, generators, data
 position, history, taps), because the state is captured first and put back on failure.
 """
+import atexit
 import contextlib
 import gc
 import threading
 import time
+import weakref
 
 import numpy as np
 
@@ -35,6 +37,11 @@ from spnlab.lab.trainer import CompiledStep, Evaluator
 
 # Rows used to check that a switch keeps the distribution.
 SWITCH_CHECK_ROWS = 512
+
+# Trace-ahead threads still running. TensorFlow aborts the process ("terminate called ...")
+# when the interpreter exits while one of its threads traces: wait for them at exit.
+_LIVE_TRACERS = weakref.WeakSet()
+atexit.register(lambda: [t.join() for t in list(_LIVE_TRACERS)])
 
 
 class Session(RunMixin, QueryMixin):
@@ -244,6 +251,8 @@ class Session(RunMixin, QueryMixin):
         with self._freeze_lock:
             self._trace_ahead = bool(enabled)
             gc.unfreeze()          # what an earlier interactive session froze may be garbage
+        if not enabled:
+            self._join_tracer()    # no thread of this session runs on after it is turned off
         self._start_trace_ahead()
 
     def _freeze_for_collector(self):
@@ -374,6 +383,7 @@ class Session(RunMixin, QueryMixin):
         self._tracer = (threading.Thread(target=work, name="spnlab-trace", daemon=True),
                         failed)
         self._tracer[0].start()
+        _LIVE_TRACERS.add(self._tracer[0])
 
     def _join_tracer(self):
         if self._tracer is None:

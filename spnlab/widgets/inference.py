@@ -2,7 +2,7 @@
 import ipywidgets as widgets
 import numpy as np
 
-from spnlab.lab.masks import MASKS
+from spnlab.lab.masks import masks_for
 from spnlab.lab.queries import COMPLETION_METHODS
 from spnlab.widgets import figures
 from spnlab.widgets._base import SessionView, figure_widget, redraw
@@ -25,9 +25,9 @@ class MarginalsView(SessionView):
                                           description="row")
         # Images start with the bottom half hidden; other data with nothing observed (the
         # prior marginals), for clicks on the bars to add evidence.
-        self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
-                                          if session.data.image_shape else "all",
-                                          description="hidden")
+        self.mask_kind = widgets.Dropdown(options=masks_for(session.data.image_shape),
+                                          value="bottom" if session.data.image_shape
+                                          else "all", description="hidden")
         self.evidence = self._mask(session)
         self.values = np.array(_rows(session)[row])                      # what is observed
         self.figure = figure_widget({"data": [], "layout": {"height": 320}})
@@ -39,9 +39,11 @@ class MarginalsView(SessionView):
         self.guarded(self.refresh)
 
     def _mask(self, session):
-        return session.evidence_mask(_mask_kind(self.mask_kind.value, session, "all"))[0]
+        _offer_masks(self.mask_kind, session, "all")
+        return session.evidence_mask(self.mask_kind.value)[0]
 
     def _figure(self, session):
+        _offer_masks(self.mask_kind, session, "all")
         if len(self.values) != session.data.num_vars:                    # rebuilt: new data
             self.row.max = max(0, len(_rows(session)) - 1)
             self.evidence = self._mask(session)
@@ -103,9 +105,9 @@ class CompletionsView(SessionView):
 
     def __init__(self, session, num_rows=6, methods=COMPLETION_METHODS, **kwargs):
         self.num_rows = num_rows
-        self.mask_kind = widgets.Dropdown(options=list(MASKS), value="bottom"
-                                          if session.data.image_shape else "random",
-                                          description="hidden")
+        self.mask_kind = widgets.Dropdown(options=masks_for(session.data.image_shape),
+                                          value="bottom" if session.data.image_shape
+                                          else "random", description="hidden")
         self.methods = widgets.SelectMultiple(options=list(COMPLETION_METHODS),
                                               value=tuple(methods), description="methods")
         self.figure = figure_widget({"data": [], "layout": {"height": 300}})
@@ -117,7 +119,8 @@ class CompletionsView(SessionView):
 
     def _figure(self, session):
         x = _rows(session)[:self.num_rows]
-        kind = _mask_kind(self.mask_kind.value, session, "random")
+        _offer_masks(self.mask_kind, session, "random")
+        kind = self.mask_kind.value
         mask = session.evidence_mask(kind, num_rows=len(x))
         rows, titles = [x, x], ["original", "masked"]
         for method in self.methods.value:
@@ -132,11 +135,16 @@ class CompletionsView(SessionView):
         redraw(self.figure, self._figure(self.session))
 
 
-def _mask_kind(kind, session, fallback):
-    """`kind`, or `fallback` for a half-image kind when the data are no images."""
-    if kind in ("top", "bottom", "left", "right") and session.data.image_shape is None:
-        return fallback
-    return kind
+def _offer_masks(dropdown, session, fallback):
+    """Offer only the masks that apply to the session's data (after a rebuild to data without
+    images, the half-image masks go, and a chosen one becomes `fallback`). Changes no value
+    silently otherwise."""
+    options = masks_for(session.data.image_shape)
+    if tuple(dropdown.options) != options:
+        with dropdown.hold_trait_notifications():
+            value = dropdown.value if dropdown.value in options else fallback
+            dropdown.options = options
+            dropdown.value = value
 
 
 def _rows(session):

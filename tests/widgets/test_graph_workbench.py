@@ -155,3 +155,21 @@ def test_builder_switches_leaves_and_data_and_the_marginals_show_posterior_means
     wb.builder.build.click()
     assert "digits_grey" in wb.builder.error.value and s.config.dataset == "digits_grey"
     wb.close()
+
+
+def test_mask_choosers_offer_half_image_masks_only_for_images_also_after_a_rebuild():
+    from spnlab.lab.masks import masks_for
+
+    assert "bottom" in masks_for((8, 8)) and "bottom" not in masks_for(None)
+    wb = Workbench("classroom", seed=0, test_every=0)
+    wb.marginals.set_active(True)
+    wb.completions.set_active(True)
+    assert wb.marginals.mask_kind.value == "bottom" and "top" in wb.marginals.mask_kind.options
+    wb.session.rebuild(structure="example", dataset="example", example="naive_bayes",
+                       example_vars=4)
+    for view, fallback in ((wb.marginals, "all"), (wb.completions, "random")):
+        assert tuple(view.mask_kind.options) == masks_for(None) and view.error.value == ""
+        assert view.mask_kind.value == fallback
+    # the marginals now start from the prior: nothing observed
+    assert not wb.marginals.evidence.any() and len(wb.marginals.evidence) == 4
+    wb.close()
