@@ -27,6 +27,9 @@ POON_DOMINGOS_FIELDS = ("leaf", "image_shape", "region_resolution", "num_input_d
                         "num_sums", "init_alpha")
 DGCSPN_FIELDS = ("leaf", "image_shape", "num_input_distributions", "num_sums", "init_alpha")
 EXAMPLE_FIELDS = ("example", "example_vars", "num_examples", "num_sums", "init_alpha")
+# The settings each hand-built example reads (of `example_vars` and `num_sums`).
+EXAMPLE_SIZES = {"poon_domingos": (), "naive_bayes": ("example_vars", "num_sums"),
+                 "random": ("example_vars",)}
 # The size settings each built-in structure uses (the others are kept but ignored).
 STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS,
                     "dgcspn": DGCSPN_FIELDS, "example": EXAMPLE_FIELDS}

@@ -1,13 +1,19 @@
 """Choose a structure and its sizes, the data seed, and build: structural changes start over."""
 import ipywidgets as widgets
 
-from spnlab.lab.config import EXAMPLES, LEAVES, STRUCTURE_FIELDS
+from spnlab.lab.config import EXAMPLE_SIZES, EXAMPLES, LEAVES, STRUCTURE_FIELDS
+from spnlab.lab.ops import label_name
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.clock import BrowserClock
 
 STRUCTURE_CHOICES = [("RAT-SPN", "ratspn"), ("Poon-Domingos", "poon_domingos"),
                      ("DGC-SPN (convolutional)", "dgcspn"), ("hand-built example", "example")]
 IMAGE_DATA = [("binarised digits", "digits"), ("grey digits (0..16)", "digits_grey")]
+# Labels that fit their 130 px (the config names are in the tooltips).
+FIELD_LABELS = {"depth": "depth", "num_repetitions": "repetitions",
+                "region_resolution": "region grid (px)", "num_input_distributions": "leaves / var",
+                "num_sums": "sums / region", "example_vars": "variables",
+                "num_examples": "samples", "seed": "seed"}
 
 
 class BuilderView(SessionView):
@@ -36,7 +42,8 @@ class BuilderView(SessionView):
                                           style={"description_width": "130px"},
                                           layout={"width": "300px"})
         self.fields = {name: widgets.BoundedIntText(getattr(cfg, name), min=low, max=high,
-                                                    description=name.replace("num_", "# "),
+                                                    description=FIELD_LABELS[name],
+                                                    description_tooltip=name,
                                                     style={"description_width": "130px"},
                                                     layout={"width": "230px"})
                        for name, low, high in self.FIELDS}
@@ -59,12 +66,16 @@ class BuilderView(SessionView):
             widgets.HBox(list(self.fields.values()), layout={"flex_flow": "row wrap"}),
             self.summary], events=("reset",), **kwargs)
         self.structure.observe(lambda _: self._show_fields(), "value")
+        self.example.observe(lambda _: self._show_fields(), "value")
         self.build.on_click(lambda _: self.guarded(self._on_build))
         self.refresh()
 
     def _shown(self):
-        """The fields the chosen structure uses, and the seed."""
-        return set(STRUCTURE_FIELDS.get(self.structure.value, ())) | {"seed"}
+        """The fields the chosen structure (and example) uses, and the seed."""
+        shown = set(STRUCTURE_FIELDS.get(self.structure.value, ())) | {"seed"}
+        if self.structure.value == "example":
+            shown -= set(EXAMPLE_SIZES["naive_bayes"]) - set(EXAMPLE_SIZES[self.example.value])
+        return shown
 
     def _show_fields(self):
         shown = self._shown()
@@ -108,7 +119,9 @@ class BuilderView(SessionView):
         self.summary.value = (f"{structure} on {cfg.dataset}{leaves}: {s.data.num_vars} "
                               f"variables, "
                               f"{len(s.data.train)} train / {len(s.data.test)} test rows, "
-                              f"{len(layers)} layers, {weights:,} parameters")
+                              f"{len(layers)} layers, {weights:,} parameters; trains with "
+                              f"{_ops_text(s.sum_ops)} (a Build keeps the sum ops; change them "
+                              f"under Train)")
         self.structure.value = cfg.structure
         self.example.value = cfg.example
         self.leaf.value = cfg.leaf
@@ -118,3 +131,11 @@ class BuilderView(SessionView):
         for name, field in self.fields.items():
             field.value = getattr(cfg, name)
         self._show_fields()
+
+
+def _ops_text(ops):
+    """"em" when every layer uses em, else "S1 em, S2 hard_em, ..."."""
+    names = {key: label_name(op) for key, op in ops.items()}
+    if len(set(names.values())) == 1:
+        return next(iter(names.values()))
+    return ", ".join(f"{key} {name}" for key, name in names.items())

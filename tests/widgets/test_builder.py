@@ -68,3 +68,21 @@ def test_a_custom_model_shows_its_structure_and_only_the_seed():
     builder.build.click()
     assert builder.error.value == "" and s.config.seed == 5
     builder.close(), trainer.close()
+
+
+def test_each_example_shows_only_the_sizes_it_reads_and_the_summary_names_the_kept_op():
+    s = Session("example", example="naive_bayes", example_vars=3, num_sums=2, seed=0)
+    builder = BuilderView(s)
+    assert shown(builder) == {"example_vars", "num_sums", "num_examples", "seed"}
+    builder.example.value = "poon_domingos"         # two fixed variables, five fixed sums
+    assert shown(builder) == {"num_examples", "seed"}
+    builder.example.value = "random"                # random_spn(example_vars, seed)
+    assert shown(builder) == {"example_vars", "num_examples", "seed"}
+    assert "trains with em" in builder.summary.value
+    s.set_sum_op("S1", "hard_em")                   # a node graph is one sum "layer", S1
+    builder.build.click()                           # the random example, ops kept
+    assert s.config.example == "random" and builder.error.value == ""
+    assert s.sum_ops == {"S1": "hard_em"} and "trains with hard_em" in builder.summary.value
+    labels = [f.description for f in builder.fields.values()]
+    assert all(len(label) <= 17 for label in labels), labels    # fit their 130 px
+    builder.close()
