@@ -148,6 +148,7 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
         ".length > 20", timeout=60_000)
     interactive = time.monotonic() - run_all
     print(f"time to interactive: {interactive:.1f} s from Run All to the workbench drawn")
+    assert interactive < 15, interactive          # a 2-core machine; was 38-46 s
     page.screenshot(path=str(ARTIFACTS / "01_opened.png"), full_page=True)
 
     # Step: the counter and the curve follow.
@@ -187,10 +188,22 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     page.wait_for_timeout(2000)
     played = _pause(workbench, page, "Signals")
     workbench.locator(".lm-TabBar-tab", has_text="Graph").first.click()
+
+    # A Step clicked at once after switching to an op never used before waits for its
+    # training step to be traced (~0.4-2 s): the busy sign shows meanwhile, then goes.
+    select.select_option("grad")
+    clicked = time.monotonic()
     step_button.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.spnlab-busy.on')].some("
+                           "e => getComputedStyle(e).opacity === '1')", timeout=5_000)
+    print(f"busy sign shown {1000 * (time.monotonic() - clicked):.0f} ms after the Step click")
     page.wait_for_function(
         f"() => /step {played + 1}\\b/.test(document.querySelector('.jp-Notebook').innerText)",
         timeout=30_000)
+    page.wait_for_function("() => document.querySelectorAll('.spnlab-busy.on').length === 0",
+                           timeout=10_000)
+    select.select_option("hard_em")
+    page.wait_for_timeout(500)
 
     # Completions tab: a heatmap of originals, masked inputs and completions.
     workbench.locator(".lm-TabBar-tab", has_text="Completions").first.click()
