@@ -47,6 +47,7 @@ __all__ = [
     # TensorFlow, loaded lazily:
     "GraphModel", "log_value", "value", "marginal", "variable_marginals", "mpe", "MPEResult",
     "sample", "node_log_values", "posterior_mean", "from_layer_model", "LayerGraph",
+    "induced_tree", "InducedTree",
 ]
 
 # name -> module of the TensorFlow half, imported on first attribute access (PEP 562)
@@ -56,6 +57,7 @@ _LAZY = {
     "MPEResult": "queries", "sample": "queries", "node_log_values": "queries",
     "posterior_mean": "queries",
     "from_layer_model": "from_layers", "LayerGraph": "from_layers",
+    "induced_tree": "induced", "InducedTree": "induced",
 }
 
 
