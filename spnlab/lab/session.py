@@ -306,11 +306,14 @@ class Session(RunMixin, QueryMixin):
 
     @property
     def layers(self):
-        """One dict per leaf / product / sum layer: key, Keras name, kind, op, weights shape."""
+        """One dict per leaf / product / sum layer: key, title (the name every view shows,
+        e.g. "S1 (leaves)" ... "S4 (root)"), Keras name, kind, op, weights shape."""
         out = []
+        sums = [e.key for e in self._sum_entries()]
         for e in self._entries:
             is_sum = e.kind == "sum"
-            out.append({"key": e.key, "name": e.layer.name, "kind": e.kind,
+            out.append({"key": e.key, "title": _layer_title(e.key, e.kind, sums),
+                        "name": e.layer.name, "kind": e.kind,
                         "op": op_label(e.layer.sum_op) if is_sum else None,
                         "weights_shape": _weights_shape(e.layer) if is_sum else None,
                         "num_weights": int(sum(np.prod(v.shape)
@@ -740,3 +743,14 @@ def _scalars(stats):
     """Tap statistics with 0-d arrays as Python floats."""
     return {k: (v.item() if np.ndim(v) == 0 else v) for k, v in stats.items()}
 
+
+def _layer_title(key, kind, sum_keys):
+    """"S1 (leaves)" for the sum layer over the leaves, "Sk (root)" for the top one, the key
+    for the others; a node-graph model's one sum "layer" holds every sum."""
+    if kind != "sum":
+        return "leaves" if kind == "leaf" else key
+    if len(sum_keys) == 1:
+        return f"{key} (all sums)"
+    if key == sum_keys[0]:
+        return f"{key} (leaves)"
+    return f"{key} (root)" if key == sum_keys[-1] else key

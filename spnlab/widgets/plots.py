@@ -64,12 +64,13 @@ class SignalsView(SessionView):
 
     @staticmethod
     def _sum_keys(session):
-        return [l["key"] for l in session.layers if l["kind"] == "sum"]
+        """(title, key) of every sum layer, for the "counts of" chooser."""
+        return [(l["title"], l["key"]) for l in session.layers if l["kind"] == "sum"]
 
     def _series_figure(self, session):
         label, name, y_title = SIGNALS[self.signal.value]
-        keys = [l["key"] for l in session.layers]
-        series = {k: session.taps.series(k, name) for k in keys}
+        titles = {l["key"]: l["title"] for l in session.layers}
+        series = {titles[k]: session.taps.series(k, name) for k in titles}
         series = {k: v for k, v in series.items() if any(x is not None for x in v[1])}
         return figures.series_figure(series, label, y_title,
                                      [s.to_dict() for s in session.history.switches])
@@ -91,7 +92,7 @@ class SignalsView(SessionView):
             return figures.counts_figure(np.zeros((1, 1)), "Winner counts (no taps yet)")
         counts = np.asarray(counts)                               # [S, D, I, O]
         per_sum = np.moveaxis(counts, -2, -1).reshape(-1, counts.shape[-2])
-        return figures.counts_figure(per_sum[:64], f"Child selections, {self.layer.value}")
+        return figures.counts_figure(per_sum[:64], f"Child selections, {self.layer.label}")
 
     def refresh(self):
         keys = self._sum_keys(self.session)

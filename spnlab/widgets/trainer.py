@@ -8,6 +8,9 @@ from spnlab.widgets._base import SessionView
 from spnlab.widgets.clock import BrowserClock
 
 OP_CHOICES = list(OPS)
+_LAYERS_HELP = widgets.HTML(
+    "Sum layers from the leaves up: S1 mixes the leaf distributions, the last one is the "
+    "root; a sum op can differ per layer.", layout={"width": "100%"})
 # Play runs until paused; this only bounds a forgotten Play.
 PLAY_STEPS = 10 ** 6
 
@@ -110,12 +113,15 @@ class TrainerView(SessionView):
 
     def _build_layer_ops(self, ops):
         """One dropdown per sum layer (again after a rebuild changed the layers)."""
+        titles = {l["key"]: l["title"] for l in self.session.layers}
         self.layer_ops = {key: widgets.Dropdown(options=OP_CHOICES, value=label_name(op),
-                                                description=key, layout={"width": "240px"})
+                                                description=titles.get(key, key),
+                                                style={"description_width": "90px"},
+                                                layout={"width": "260px"})
                           for key, op in ops.items()}
         for key, dropdown in self.layer_ops.items():
             dropdown.observe(lambda c, key=key: self.guarded(self._on_op, key, c["new"]), "value")
-        self.layer_box.children = list(self.layer_ops.values())
+        self.layer_box.children = [_LAYERS_HELP] + list(self.layer_ops.values())
 
     # -- session -> controls -------------------------------------------------------------------
     def refresh(self):

@@ -100,8 +100,10 @@ def test_signals_view_plots_the_tap_series(session):
     session.step()
     view = SignalsView(session)
     series = {t["name"]: (list(t["x"]), list(t["y"])) for t in view.series.data}
-    for key, (steps, values) in series.items():
-        want_steps, want_values = session.taps.series(key, "entropy_norm")
+    keys = {l["title"]: l["key"] for l in session.layers}
+    assert keys["S1 (leaves)"] == "S1" and keys["S4 (root)"] == "S4"
+    for title, (steps, values) in series.items():
+        want_steps, want_values = session.taps.series(keys[title], "entropy_norm")
         assert steps == want_steps
         np.testing.assert_allclose(np.array(values, float), np.array(want_values, float))
     assert series
@@ -170,7 +172,7 @@ def test_per_layer_controls_follow_a_rebuild_that_changes_the_layers():
     assert keys_after != keys_before
     assert set(wb.trainer.layer_ops) == keys_after
     wb.tabs.selected_index = 1                               # Signals catches up when shown
-    assert set(wb.signals.layer.options) == {l["key"] for l in wb.session.layers
+    assert {key for _, key in wb.signals.layer.options} == {l["key"] for l in wb.session.layers
                                              if l["kind"] == "sum"}
     new_key = sorted(keys_after - keys_before)[0]
     wb.trainer.layer_ops[new_key].value = "hard_em"          # the new layer's control works
