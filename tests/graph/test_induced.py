@@ -84,14 +84,19 @@ def _rows(num_cols):
     return full + partial
 
 
-@pytest.mark.parametrize("name", sorted(SPNS))
-def test_max_product_tree_is_the_best_induced_tree_by_enumeration(name):
+def _cases(name, method):
+    """(root, columns {variable: index}, row with None for hidden, the induced tree)."""
     root = SPNS[name]()
     columns = {v: i for i, v in enumerate(as_model(root).plan.columns.data)}
     for row in _rows(len(columns)):
         x = np.array([0 if v is None else v for v in row], np.int32)
         mask = np.array([v is not None for v in row])
-        tree = induced_tree(root, x, mask, method="max_product")
+        yield root, columns, row, induced_tree(root, x, mask, method=method)
+
+
+@pytest.mark.parametrize("name", sorted(SPNS))
+def test_max_product_tree_is_the_best_induced_tree_by_enumeration(name):
+    for root, columns, row, tree in _cases(name, "max_product"):
         trees = _all_trees(root, 0, row, columns)
         best = max(value for value, _ in trees)
         assert tree.log_value == pytest.approx(np.log(best), abs=1e-5), row
@@ -105,12 +110,7 @@ def test_max_product_tree_is_the_best_induced_tree_by_enumeration(name):
 
 @pytest.mark.parametrize("name", sorted(SPNS))
 def test_hard_em_tree_follows_the_largest_weighted_child_of_the_sum_pass(name):
-    root = SPNS[name]()
-    columns = {v: i for i, v in enumerate(as_model(root).plan.columns.data)}
-    for row in _rows(len(columns)):
-        x = np.array([0 if v is None else v for v in row], np.int32)
-        mask = np.array([v is not None for v in row])
-        tree = induced_tree(root, x, mask, method="hard_em")
+    for root, columns, row, tree in _cases(name, "hard_em"):
         cache = {}
         assert tree.log_value == pytest.approx(
             np.log(_polynomial(root, 0, row, columns, cache)), abs=1e-5)
