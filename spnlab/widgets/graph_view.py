@@ -11,6 +11,7 @@ from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.node_values import node_values
+from spnlab.widgets.svg_view import SvgView
 
 SIGNAL_CHOICES = [("none", None), ("forward value", "forward"), ("signal", "signal"),
                   ("winner / EM counts", "counts")]
@@ -37,7 +38,7 @@ class GraphView(SessionView):
                                        description="colour by")
         self.collapsed = widgets.Checkbox(value=False, description="one box per layer")
         self.focus = widgets.Dropdown(options=[WHOLE], value=WHOLE, description="open")
-        self.svg = widgets.HTML(layout={"overflow": "auto", "max_height": "640px"})
+        self.svg = SvgView(height="600px", filename="spn_graph")         # pan / zoom / export
         # Steps change colours and edge widths, not the structure: lay it out once.
         self.renderer = LayoutCache()
         self.info = widgets.HTML()
@@ -75,7 +76,5 @@ class GraphView(SessionView):
                 self.focus.value = current
 
     def refresh(self):
-        # Scaled down to the view's width when wider (a wide leaf record would otherwise put
-        # the drawing out of sight); the tooltips still give every node's details.
-        svg = self.renderer.render(self.dot())
-        self.svg.value = svg.replace("<svg ", '<svg style="max-width:100%;height:auto" ', 1)
+        # The viewer picks the zoom (natural size, or fitted while labels stay readable).
+        self.svg.value = self.renderer.render(self.dot())
