@@ -220,6 +220,26 @@ class QueryMixin:
         names = {entry.key: entry.layer.name for entry in self._entries}
         return GraphSnapshot(graph, signal, values, names, self.step_count)
 
+    def induced_tree(self, x, evidence_mask=None, method="max_product"):
+        """The induced tree of one row on the node graph that `graph()` draws (its node names
+        are the drawing's): what MPE ("max_product") or a hard-EM step ("hard_em") selects for
+        it. See `spnlab.graph.induced_tree`.
+
+        Args:
+            x: one row `[num_vars]`; evidence_mask: `[num_vars]` bool (None: all observed).
+        """
+        from spnlab.graph.induced import induced_tree
+        x, _ = _rows(x, "x")
+        if x.shape != (1, self.data.num_vars):
+            raise ValueError(f"Expected one row `x` of {self.data.num_vars} values. Received "
+                             f"shape {x.shape}")
+        if is_graph_model(self.model):
+            with self._busy("induced tree", query=True):
+                return induced_tree(self.model, x, evidence_mask, method)
+        graph = self.graph(None).graph
+        with self._busy("induced tree", query=True):
+            return induced_tree(graph.root, x, evidence_mask, method, variables=graph.variables)
+
     def _graph_of_graph_model(self, signal):
         """The model's own node graph; the signal per sum node from the `S1` tap (mean over a
         ParallelSums node's outputs; edge signals summed over the node's weight sets)."""

@@ -153,3 +153,37 @@ def test_a_graph_session_checkpoint_resumes_bit_for_bit(tmp_path):
     restored = assert_resumes_exactly(session, tmp_path / "ckpt")
     assert restored.sum_ops == {"S1": "hard_em"}
     assert isinstance(restored.model, GraphModel)
+
+
+@pytest.mark.parametrize("preset", ["classroom", "example"])
+def test_session_induced_tree_picks_the_values_of_the_mpe_completion(preset):
+    """The MPE induced tree on the drawn graph selects, for each hidden variable, the
+    indicator of the value the session's own MPE completion (the layer or graph model's
+    max-product pass) fills in; its log-value is at most log p(evidence)."""
+    s = Session(preset, seed=0, test_every=0)
+    s.run(3, progress=False)
+    rows = s.data.test if len(s.data.test) else s.data.train
+    x = rows[0]
+    mask = np.zeros(s.data.num_vars, bool)
+    mask[: s.data.num_vars // 2] = True                     # the first half observed
+    tree = s.induced_tree(x, mask)
+    completed = s.complete(x, mask, "mpe", seed=0)
+    names = [v.name for v in _graph_variables(s)]
+    picked = {}
+    for node, out in tree.nodes:
+        if not node.is_op:
+            var = node.output_variable(out)
+            picked[names.index(var.name)] = out % node.num_per_var
+    hidden = np.flatnonzero(~mask)
+    assert set(hidden) <= set(picked)                        # every variable once in the tree
+    np.testing.assert_array_equal([picked[v] for v in hidden], completed[hidden])
+    assert tree.log_value <= float(s.log_likelihood(x[None], mask[None])[0]) + 1e-5
+    with pytest.raises(ValueError, match="one row"):
+        s.induced_tree(rows[:2], mask)
+
+
+def _graph_variables(session):
+    from spnlab.lab.graph_model import is_graph_model
+    if is_graph_model(session.model):
+        return session.model.plan.columns.data
+    return session.graph(None).graph.variables
