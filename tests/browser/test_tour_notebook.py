@@ -327,6 +327,18 @@ def test_compact_workbench_fits_a_projector_and_a_second_display_has_data(lab, p
     # the marginal image (ground truth beside it) is drawn large: each of 8 pixel rows > 20 px
     image = marginals.locator(".heatmaplayer image").first.bounding_box()
     assert image["height"] / 8 > 20, image
+    # Reset, then one Step: the curve starts over (its x range follows) and its single point
+    # is drawn.
+    first.locator("button", has_text="Reset").first.click()
+    page.wait_for_function("() => /step 0\\b/.test(document.querySelector('.jp-Notebook')"
+                           ".innerText)", timeout=60_000)
+    step.click()
+    page.wait_for_function("() => /step 1\\b/.test(document.querySelector('.jp-Notebook')"
+                           ".innerText)", timeout=60_000)
+    page.wait_for_timeout(1000)
+    x_range = curve.evaluate("p => p._fullLayout.xaxis.range")
+    assert x_range[0] < 1 < x_range[1] < 2.5, x_range                 # not the old 1..3
+    assert curve.locator(".scatterlayer .point").count() >= 1
     # the second display of the same workbench: every plot with data
     second = page.locator(".jp-OutputArea-output",
                           has=page.locator("button", has_text="Step")).nth(1)
