@@ -16,6 +16,7 @@ from typing import NamedTuple
 from spnlab.graph._checks import is_int, short_repr
 from spnlab.graph.dot_format import (ColourScale, Raw, attrs, no_fill, number, quote,
                                      record_text, scope_text)
+from spnlab.graph.dot_edges import EdgeScale, per_edge
 from spnlab.graph.dot_leaves import (check_split, leaves_to_split, piece_id, piece_statement,
                                      used_variables)
 from spnlab.graph.nodes import LeafNode, Node
@@ -110,10 +111,12 @@ class _Drawing:
     """State shared by the node and collapsed views."""
 
     def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                 split_leaves="auto"):
+                 split_leaves="auto", edge_values=None):
         self.summaries = compute_graph_up(roots, _summarise)
         self.order = list(self.summaries)
         self.ids = _node_ids(self.order)
+        self.edge_values = per_edge(edge_values, self.summaries)
+        self.edge_scale = EdgeScale(self.edge_values.values())
         self.split = leaves_to_split(self.order, split_leaves)      # drawn per variable
         self.pieces = used_variables(self.order, self.split, self.edges)
         self.values = _per_node(values, "values", self.summaries)
@@ -144,20 +147,21 @@ class _Drawing:
         return lines
 
     def edges(self, node):
-        """Node-view edges of `node`: (tail port, child, child output, weight, is_latent)."""
+        """Node-view edges of `node`: (tail port, child, child output, weight, is_latent,
+        child position (sum edges) or None)."""
         if isinstance(node, BaseSum):
             values = node.weight_values if node.num_children else None
             for j in range(node.num_sums):
                 for pos, (child, index) in enumerate(node.child_outputs):
-                    yield j, child, index, float(values[j, pos]), False
+                    yield j, child, index, float(values[j, pos]), False, pos
             if node.latent_indicators is not None:
                 latent, n = node.latent_indicators, node.num_children
                 for j in range(node.num_sums):
                     for index in latent.indices[j * n:(j + 1) * n]:
-                        yield j, latent.node, index, None, True
+                        yield j, latent.node, index, None, True, None
         elif node.is_op:
             for child, index in node.child_outputs:
-                yield 0, child, index, None, False
+                yield 0, child, index, None, False, None
 
 
 def _glyph(node):
@@ -240,19 +244,25 @@ def _node_view(drawing, weights, names):
         else:
             lines.append(_node_statement(drawing, node, names))
     for node in drawing.order:
-        for port, child, index, weight, is_latent in drawing.edges(node):
+        found = drawing.edge_values.get(node)
+        for port, child, index, weight, is_latent, pos in drawing.edges(node):
             tail = _endpoint(drawing, node, port, 0)
             head = _endpoint(drawing, child, index, 1)
+            value = None if found is None or pos is None else float(found[port, pos])
+            tip = ", ".join(([f"w = {drawing.number(weight)}"] if weight is not None else [])
+                            + ([f"{drawing.edge_label} = {value:g}"] if value is not None
+                               else [])) or None
+            colour = drawing.edge_scale(value)
             if is_latent:
                 style = attrs(style="dashed", color="gray40")
             elif weight is not None and weights == "width":
                 # No label text: Graphviz lays out edge labels slowly (~3x on a RAT-SPN).
-                style = attrs(penwidth=round(0.5 + 2.5 * weight, 3),
-                              tooltip=f"w = {drawing.number(weight)}")
+                style = attrs(penwidth=round(0.5 + 2.5 * weight, 3), tooltip=tip, color=colour)
             elif weight is not None and weights:
-                style = attrs(label=drawing.number(weight), penwidth=round(0.5 + 2.5 * weight, 3))
+                style = attrs(label=drawing.number(weight), penwidth=round(0.5 + 2.5 * weight, 3),
+                              tooltip=tip, color=colour)
             else:
-                style = ""
+                style = attrs(tooltip=tip, color=colour)
             lines.append(f"  {tail} -> {head}{style}")
     return lines
 
@@ -281,7 +291,7 @@ def _collapsed_view(drawing):
             style="filled" if fillcolor else None, fillcolor=fillcolor, fontcolor=fontcolor))
     counts = Counter()
     for node in drawing.order:
-        for _, child, _, _, _ in drawing.edges(node):
+        for _, child, *_ in drawing.edges(node):
             counts[drawing.summaries[node].height, drawing.summaries[child].height] += 1
     for (parent, child), count in sorted(counts.items(), reverse=True):
         label = f"{count} edge" + ("s" if count != 1 else "")
@@ -291,7 +301,8 @@ def _collapsed_view(drawing):
 
 
 def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
-           precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto"):
+           precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto",
+           edge_values=None, edge_label="edge value"):
     """DOT text (a `digraph`) of the SPN below `roots` (a node or nodes); no rendering.
 
     Args:
@@ -312,6 +323,10 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         split_leaves: draw a leaf node as one small record per variable (`"<leaf>/<var>"`, only
             the variables an edge reaches: the scope of the drawn sub-SPN) instead of one
             record with a field per output; "auto" splits leaves of more than 8 outputs.
+        edge_values: optional dict sum-node name (or node) -> array `[num_sums, num_children]`
+            (the weights' shape), e.g. hard-EM winner counts per edge: edge colour from grey
+            (min) to red (max) over the drawn edges, the value in the edge tooltip.
+        edge_label: what the edge values are, for tooltips and the graph label.
 
     Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
     children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).
@@ -319,11 +334,19 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
     roots = as_roots(roots)
     _check_options(weights, collapsed, fill, precision, rankdir, names, max_scope_vars)
     check_split(split_leaves)
+    if not isinstance(edge_label, str):
+        raise TypeError(f"Expected `edge_label` to be a str. "
+                        f"Received: edge_label={short_repr(edge_label)}")
     drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                       split_leaves)
+                       split_leaves, edge_values)
+    drawing.edge_label = edge_label
+    legends = [getattr(drawing.scale, "legend", None)]
+    if drawing.edge_values and not collapsed:
+        legends.append(drawing.edge_scale.legend(edge_label, precision))
+    label = "\n".join(x for x in legends if x) or None
     header = ["digraph SPN {",
               "  graph" + attrs(rankdir=Raw(rankdir),
-                                 label=getattr(drawing.scale, "legend", None), fontsize=10),
+                                 label=label, fontsize=10),
               "  node" + attrs(fontname="Helvetica", fontsize=12),
               "  edge" + attrs(dir=Raw("none"), fontname="Helvetica", fontsize=9)]
     body = _collapsed_view(drawing) if collapsed else _node_view(drawing, weights, names)
