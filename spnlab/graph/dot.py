@@ -111,12 +111,13 @@ class _Drawing:
     """State shared by the node and collapsed views."""
 
     def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                 split_leaves="auto", edge_values=None):
+                 split_leaves="auto", edge_values=None, titles=None):
         self.summaries = compute_graph_up(roots, _summarise)
         self.order = list(self.summaries)
         self.ids = _node_ids(self.order)
         self.edge_values = per_edge(edge_values, self.summaries)
         self.edge_scale = EdgeScale(self.edge_values.values())
+        self.titles = _titles(titles, self.summaries)
         self.split = leaves_to_split(self.order, split_leaves)      # drawn per variable
         self.pieces = used_variables(self.order, self.split, self.edges)
         self.values = _per_node(values, "values", self.summaries)
@@ -175,6 +176,8 @@ def _glyph(node):
 def _tooltip(drawing, node):
     scopes = drawing.summaries[node].scopes
     lines = [f"{node.name} ({type(node).__name__})"]
+    if node in drawing.titles:
+        lines.insert(0, drawing.titles[node])
     union = frozenset().union(*scopes)
     lines.append("scope: " + scope_text(union, drawing.max_scope_vars))
     if len(set(scopes)) > 1:
@@ -189,6 +192,32 @@ def _tooltip(drawing, node):
     return "\n".join(lines)
 
 
+def _name_lines(drawing, node, names):
+    title = drawing.titles.get(node)
+    return [title] if title else [node.name] if names else []
+
+
+def _titles(mapping, graph):
+    """`{node: str}` from a dict node name (or node) -> title."""
+    if mapping is None:
+        return {}
+    if not isinstance(mapping, dict):
+        raise TypeError(f"Expected `titles` to be a dict of node name -> str. "
+                        f"Received: titles={short_repr(mapping)}")
+    by_name = {node.name: node for node in graph}
+    out = {}
+    for key, title in mapping.items():
+        node = key if isinstance(key, Node) else by_name.get(key)
+        if node is None or node not in graph:
+            raise ValueError(f"Expected `titles` keys to be nodes of the graph. "
+                             f"Received: {short_repr(key)}")
+        if not isinstance(title, str):
+            raise TypeError(f"Expected `titles` values to be str. "
+                            f"Received: titles[{key!r}]={short_repr(title)}")
+        out[node] = title
+    return out
+
+
 def _node_statement(drawing, node, names):
     node_id = drawing.ids[node]
     extra = drawing.value_lines([node])
@@ -196,16 +225,16 @@ def _node_statement(drawing, node, names):
     style = "filled" if fillcolor else None
     common = dict(tooltip=_tooltip(drawing, node), fillcolor=fillcolor, fontcolor=fontcolor)
     if node.num_outputs == 1 and node.is_op:
-        label = "\n".join([_glyph(node)] + ([node.name] if names else []) + extra)
+        label = "\n".join([_glyph(node)] + _name_lines(drawing, node, names) + extra)
         return f"  {quote(node_id)}" + attrs(shape="circle", label=label, style=style, **common)
     if isinstance(node, LeafNode):
         fields = [node.output_label(i) for i in range(node.num_outputs)]
     else:
         fields = [_glyph(node)] * node.num_outputs
     record = "|".join(f"<o{i}> {record_text(text)}" for i, text in enumerate(fields))
-    if names or extra:  # rows (a record's {} turns the direction); edges reach the outputs of
+    name = [record_text(line) for line in _name_lines(drawing, node, names)]
+    if name or extra:  # rows (a record's {} turns the direction); edges reach the outputs of
         # a leaf from above only, so its name goes below them
-        name = [record_text(node.name)] if names else []
         rows = name + ["{" + record + "}"] if node.is_op else ["{" + record + "}"] + name
         rows += [record_text("\n".join(extra))] if extra else []
         record = "{" + "|".join(rows) + "}"
@@ -302,7 +331,7 @@ def _collapsed_view(drawing):
 
 def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
            precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto",
-           edge_values=None, edge_label="edge value"):
+           edge_values=None, edge_label="edge value", titles=None):
     """DOT text (a `digraph`) of the SPN below `roots` (a node or nodes); no rendering.
 
     Args:
@@ -327,6 +356,8 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
             (the weights' shape), e.g. hard-EM winner counts per edge: edge colour from grey
             (min) to red (max) over the drawn edges, the value in the edge tooltip.
         edge_label: what the edge values are, for tooltips and the graph label.
+        titles: optional dict node name (or node) -> a title shown in the node's label instead
+            of its name (and first in its tooltip), e.g. "S2 · {x0 … x15} 16 vars".
 
     Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
     children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).
@@ -338,7 +369,7 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         raise TypeError(f"Expected `edge_label` to be a str. "
                         f"Received: edge_label={short_repr(edge_label)}")
     drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                       split_leaves, edge_values)
+                       split_leaves, edge_values, titles)
     drawing.edge_label = edge_label
     legends = [getattr(drawing.scale, "legend", None)]
     if drawing.edge_values and not collapsed:

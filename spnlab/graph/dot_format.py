@@ -55,7 +55,7 @@ def number(x, precision):
         return "nan"
     if math.isinf(x):
         return "inf" if x > 0 else "-inf"
-    return f"{x:.{precision}f}"
+    return f"{x + 0.0:.{precision}f}"                  # + 0.0: no "-0.00" for -0.0
 
 
 def scope_text(scope, limit):

@@ -183,3 +183,18 @@ def per_node_values(model, array):
         if np.isfinite(value):
             out[node.name] = value
     return out
+
+
+def per_node_edge_values(model, array):
+    """`{sum node name: [num_sums, num_children]}` from a per-edge array `[1, 1, I_max, C]`
+    (e.g. winner counts): each output's weight-set column, its first `num_children` rows.
+    Other shapes give `{}`."""
+    layout = CountsLayout(model)
+    array = np.asarray(array, float)
+    if array.ndim != 4 or array.shape[-1] != layout.num_columns:
+        return {}
+    out = {}
+    for node, outputs in layout.outputs_of.items():
+        columns = layout.column_of_output[outputs]
+        out[node.name] = array[0, 0][:node.num_children, columns].T
+    return out

@@ -7,15 +7,24 @@ when the `dot` program is missing, so the view never fails with ExecutableNotFou
 import ipywidgets as widgets
 
 from spnlab.graph import to_dot, topological_order
+from spnlab.graph.legend import graph_legend, legend_html
 from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
+from spnlab.lab.graph_model import per_node_edge_values
 from spnlab.widgets._base import SessionView
-from spnlab.widgets.node_values import node_values
+from spnlab.widgets.graph_names import focus_options, region_titles
+from spnlab.widgets.node_values import node_edge_values, node_values
 from spnlab.widgets.svg_view import SvgView
 
 SIGNAL_CHOICES = [("none", None), ("forward value", "forward"), ("signal", "signal"),
                   ("winner / EM counts", "counts")]
 WHOLE = "whole model"
+# What the colours show, with units (the legend's words).
+NODE_QUANTITY = {"forward": "forward value: mean log-value per node over the last batch "
+                            "(log p, nats)",
+                 "signal": "backward signal: d log p / d node value, summed over the last batch"}
+EDGE_QUANTITY = ("winner counts per edge: samples of the last batch whose chosen child it is "
+                 "(hard EM: the induced trees; EM: posterior mass)")
 # Above this many nodes or edges the per-node drawing is unreadable and slow (Graphviz lays out
 # the classroom RAT-SPN's 586 edges in ~140 ms, a DGC-SPN's 1,508 in ~500 ms, 2,884 in ~2.9 s
 # on a 2-core CPU): draw per layer, and let the user open one region (the sub-SPN below one sum
@@ -42,35 +51,60 @@ class GraphView(SessionView):
         # Steps change colours and edge widths, not the structure: lay it out once.
         self.renderer = LayoutCache()
         self.info = widgets.HTML()
+        self.legend = widgets.HTML()
         super().__init__(session, [widgets.HBox([self.signal, self.focus, self.collapsed,
-                                                 self.info]), self.svg], **kwargs)
+                                                 self.info]), self.svg, self.legend], **kwargs)
         for control in (self.signal, self.collapsed, self.focus):
             control.observe(lambda _: self.guarded(self.refresh), "value")
         self.guarded(self.refresh)
 
     def dot(self):
-        """The DOT text the view draws (also handy to save)."""
-        snapshot = self.session.graph(self.signal.value)
-        order = topological_order(snapshot.graph.root)
-        sums = {n.name: n for n in reversed(order) if isinstance(n, BaseSum)}
-        self._set_focus_options([WHOLE] + list(sums))
-        root = sums.get(self.focus.value, snapshot.graph.root)
-        below = order if root is snapshot.graph.root else topological_order(root)
+        """The DOT text the view draws (also handy to save); also sets the legend."""
+        signal = self.signal.value
+        snapshot = self.session.graph(signal)
+        layers = self.session.layers
+        whole = snapshot.graph.root
+        order = topological_order(whole)
+        self._set_focus_options([(WHOLE, WHOLE)] + focus_options(whole, layers))
+        sums = {n.name: n for n in order if isinstance(n, BaseSum)}
+        root = sums.get(self.focus.value, whole)
+        below = order if root is whole else topological_order(root)
         num_edges = sum(len(getattr(n, "child_outputs", ())) for n in below)
         num_nodes = len(below)
         collapsed = self.collapsed.value or num_nodes > MAX_NODES or num_edges > MAX_EDGES
-        names = {layer["name"]: layer["key"] for layer in self.session.layers}
-        if snapshot.node_values is not None:                    # a node-graph model
-            values = snapshot.node_values
-        else:
-            values = node_values(root, snapshot.layer_values, names) if snapshot.signal else None
+        values, edges = self._colours(snapshot, root, below)
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
-        return to_dot(root, values=values or None, collapsed=collapsed, weights="width")
+        self.legend.value = legend_html(graph_legend(
+            values, NODE_QUANTITY.get(signal, "node value"), None if collapsed else edges,
+            EDGE_QUANTITY, weights=not collapsed))
+        return to_dot(root, values=values or None, collapsed=collapsed, weights="width",
+                      edge_values=edges or None, edge_label="winner count",
+                      titles=region_titles(root, layers))
+
+    def _colours(self, snapshot, root, below):
+        """`(node values, edge values)` of the drawn nodes for the chosen signal. Counts
+        colour edges (which child wins); summed per node they would say nothing, since every
+        sample passes every region of the trees it selects once."""
+        names = {layer["name"]: layer["key"] for layer in self.session.layers}
+        drawn = {n.name for n in below}
+        if snapshot.signal == "counts":
+            if snapshot.node_values is not None:                # a node-graph model
+                array = self.session.node_signal("S1", "counts")
+                edges = {} if array is None else per_node_edge_values(self.session.model, array)
+            else:
+                edges = node_edge_values(root, snapshot.layer_values, names)
+            return None, {k: v for k, v in edges.items() if k in drawn}
+        if snapshot.node_values is not None:
+            values = snapshot.node_values
+        else:
+            values = node_values(root, snapshot.layer_values, names) if snapshot.signal else {}
+        return {k: v for k, v in (values or {}).items() if k in drawn}, None
 
     def _set_focus_options(self, options):
         if list(self.focus.options) != options:
-            current = self.focus.value if self.focus.value in options else WHOLE
+            names = [value for _, value in options]
+            current = self.focus.value if self.focus.value in names else WHOLE
             with self.focus.hold_trait_notifications():
                 self.focus.options = options
                 self.focus.value = current

@@ -37,3 +37,28 @@ def node_values(root, layer_values, layer_names):
         if np.isfinite(total):
             out[node.name] = float(total)
     return out
+
+
+def node_edge_values(root, layer_values, layer_names):
+    """`{sum node name: [num_sums, num_children]}` from per-edge layer arrays `[S, D, I, O]`
+    (e.g. winner counts): entry `[s, d]` of the node's region, `[I, O]`, transposed to the
+    weights' layout. Arrays of another shape, and nodes whose slice does not match their
+    children, are left out.
+
+    Args: as for `node_values`.
+    """
+    out = {}
+    for node in topological_order(root):
+        origin = getattr(node, "origin", None)
+        if origin is None or not hasattr(node, "num_sums") or origin[0] not in layer_names:
+            continue
+        values = layer_values.get(layer_names[origin[0]])
+        if values is None or np.ndim(values) != 4:
+            continue
+        try:
+            picked = np.asarray(values, float)[tuple(origin[1:3])].T        # [O, I]
+        except IndexError:
+            continue
+        if picked.shape == (node.num_sums, node.num_children):
+            out[node.name] = picked
+    return out

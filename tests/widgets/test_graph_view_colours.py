@@ -1,0 +1,121 @@
+"""The Graph tab of a RAT-SPN under hard EM: winner counts colour the edges (against the taps),
+the legend gives their actual range, regions are named after the session's layers and their
+scope, the "open" chooser lists them top-down by layer and scope, and an opened region draws
+only the leaf variables of its scope."""
+import re
+
+import numpy as np
+import pytest
+
+from spnlab.graph import to_dot, topological_order
+from spnlab.graph.sums import BaseSum
+from spnlab.lab import Session
+from spnlab.widgets import GraphView
+from spnlab.widgets.graph_names import focus_options, region_titles, scope_words
+from tests.graph.dot_parser import parse_dot
+
+
+@pytest.fixture(scope="module")
+def view():
+    session = Session("classroom", sum_op="hard_em", seed=0, test_every=0)
+    session.run(2, progress=False)
+    view = GraphView(session)
+    yield view
+    view.close()
+
+
+def _walk_scope(node):
+    """Variable names below `node` by a plain walk (independent of spnlab.graph.scope)."""
+    found, stack = set(), [node]
+    while stack:
+        n = stack.pop()
+        for child, index in n.child_outputs:
+            if child.is_op:
+                stack.append(child)
+            else:
+                found.add(child.variables[index // child.num_per_var].name)
+    return found
+
+
+def test_counts_colour_the_edges_with_the_tap_values_and_the_legend_spans_them(view):
+    session = view.session
+    view.signal.value = "counts"
+    assert view.error.value == ""
+    root = session.graph(None).graph.root
+    s2 = next(l["name"] for l in session.layers if l["key"] == "S2")
+    region = next(n for n in topological_order(root)
+                  if (getattr(n, "origin", None) or ("",))[0] == s2)
+    view.focus.value = region.name
+    dot = parse_dot(view.dot())
+    counts = session.node_signal("S2", "counts")                    # [S, D, I, O]
+    _, s, d = region.origin
+    expected = counts[s, d]                                          # [I, O]
+    edges = [e for e in dot.edges if e.tail == region.name]
+    assert len(edges) == region.num_sums * region.num_children
+    k = 0
+    for j in range(region.num_sums):                              # edges: per output, per child
+        for i in range(region.num_children):
+            assert edges[k].attrs["tooltip"].endswith(f"winner count = {expected[i, j]:g}")
+            k += 1
+    # the legend's range is that of every drawn sum edge's count, from the taps directly
+    drawn = []
+    for node in topological_order(region):
+        if isinstance(node, BaseSum):
+            key = next(l["key"] for l in session.layers if l["name"] == node.origin[0])
+            drawn.append(np.ravel(session.node_signal(key, "counts")[node.origin[1],
+                                                                      node.origin[2]]))
+    drawn = np.concatenate(drawn) + 0.0
+    assert drawn.max() > drawn.min()                  # hard EM picks some children, not others
+    assert f"{drawn.min():.2f}</span>" in view.legend.value
+    assert f"{drawn.max():.2f}</span>" in view.legend.value
+    assert "winner counts per edge" in view.legend.value
+    colours = {e.attrs["color"] for e in dot.edges if "color" in e.attrs}
+    assert "#cb181d" in colours and len(colours) >= 2
+    view.focus.value = "whole model"
+    view.signal.value = "forward"
+
+
+def test_an_opened_region_draws_the_leaf_variables_of_its_scope(view):
+    root = view.session.graph(None).graph.root
+    for label, name in view.focus.options[1:40:7]:
+        view.focus.value = name
+        region = next(n for n in topological_order(root) if n.name == name)
+        dot = parse_dot(view.dot())
+        leaves = {n.split("/", 1)[1] for n in dot.nodes if "/" in n}
+        assert leaves == _walk_scope(region), label
+        assert scope_words(frozenset(v for v in region_scope(region))) in label
+    view.focus.value = "whole model"
+
+
+def region_scope(region):
+    from spnlab.graph import get_scope
+    return frozenset().union(*get_scope(region))
+
+
+def test_regions_are_named_after_session_layers_and_listed_top_down(view):
+    session = view.session
+    root = session.graph(None).graph.root
+    options = view.focus.options
+    sums = [n for n in topological_order(root) if isinstance(n, BaseSum) and n is not root]
+    assert options[0] == ("whole model", "whole model") and len(options) == 1 + len(sums)
+    keys = [label.split(" · ")[0] for label, _ in options[1:]]
+    order = [l["key"] for l in session.layers if l["kind"] == "sum"]
+    ranks = [order.index(k) for k in keys]
+    assert ranks == sorted(ranks, reverse=True) and keys[0] == "S3" and keys[-1] == "S1"
+    for layer in ("S1", "S2"):
+        firsts = [int(re.search(r"\{x(\d+)", label).group(1)) for label, _ in options[1:]
+                  if label.startswith(layer + " ")]
+        assert firsts == sorted(firsts)
+    titles = region_titles(root, session.layers)
+    s1 = next(n for n in sums if n.origin[0] == session.layers[1]["name"])
+    assert titles[s1.name] == "S1 · {%s}" % next(iter(_walk_scope(s1)))
+    label = parse_dot(to_dot(s1, titles=region_titles(s1, session.layers))).nodes[s1.name]
+    assert label["_raw_label"].startswith("{S1 · \\{x")
+    assert focus_options(s1, session.layers) == []
+
+
+def test_scope_words():
+    from spnlab.graph import IndicatorLeaf
+    leaf = IndicatorLeaf(5, 2, variables=[f"x{i}" for i in range(5)])
+    assert scope_words(frozenset(leaf.variables[:2])) == "{x0, x1}"
+    assert scope_words(frozenset(leaf.variables)) == "{x0 … x4} 5 vars"
