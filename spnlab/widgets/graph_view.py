@@ -7,7 +7,8 @@ when the `dot` program is missing, so the view never fails with ExecutableNotFou
 import ipywidgets as widgets
 
 from spnlab.graph import to_dot, topological_order
-from spnlab.graph.legend import graph_legend, legend_html
+from spnlab.graph.legend import Legend, graph_legend, legend_html
+from spnlab.graph.region_dot import region_dot
 from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
 from spnlab.lab.graph_model import per_node_edge_values
@@ -31,13 +32,22 @@ EDGE_QUANTITY = ("winner counts per edge: samples of the last batch whose chosen
 # node) instead.
 MAX_NODES = 400
 MAX_EDGES = 800
+# "auto" draws a whole model of more nodes as its region graph (the classroom RAT-SPN's node
+# view is ~12,000 pt wide: its 128 pixel regions side by side).
+AUTO_REGIONS = 100
+REGIONS_PER_LEVEL = 8        # more in one level are one box: ~8 boxes fit 1,180 px at 1:1
+DRAW_CHOICES = [("auto", "auto"), ("regions (overview)", "regions"), ("every node", "nodes"),
+                ("one box per layer", "layers")]
+REGION_SHAPES = (("box", "a region: its sums (one sum node), their number and scope size"),
+                 ("dashed box", "all regions of a crowded layer; open one to see its nodes"))
 
 
 class GraphView(SessionView):
-    """Per-node or collapsed drawing of the session's model, redrawn after each step.
+    """The session's model drawn as its regions, its nodes or one box per layer (`draw`),
+    redrawn after each step, with a legend.
 
-    `focus` draws the sub-SPN below one sum node (a region of a large model); `collapsed`
-    draws one box per level.
+    `focus` draws the sub-SPN below one sum node (a region of a large model); "auto" draws a
+    large whole model as its region graph and an opened region node by node.
     """
 
     min_step_interval = 0.5
@@ -45,16 +55,16 @@ class GraphView(SessionView):
     def __init__(self, session, **kwargs):
         self.signal = widgets.Dropdown(options=SIGNAL_CHOICES, value="forward",
                                        description="colour by")
-        self.collapsed = widgets.Checkbox(value=False, description="one box per layer")
+        self.draw = widgets.Dropdown(options=DRAW_CHOICES, value="auto", description="draw")
         self.focus = widgets.Dropdown(options=[WHOLE], value=WHOLE, description="open")
         self.svg = SvgView(height="600px", filename="spn_graph")         # pan / zoom / export
         # Steps change colours and edge widths, not the structure: lay it out once.
         self.renderer = LayoutCache()
         self.info = widgets.HTML()
         self.legend = widgets.HTML()
-        super().__init__(session, [widgets.HBox([self.signal, self.focus, self.collapsed,
+        super().__init__(session, [widgets.HBox([self.signal, self.focus, self.draw,
                                                  self.info]), self.svg, self.legend], **kwargs)
-        for control in (self.signal, self.collapsed, self.focus):
+        for control in (self.signal, self.draw, self.focus):
             control.observe(lambda _: self.guarded(self.refresh), "value")
         self.guarded(self.refresh)
 
@@ -71,7 +81,17 @@ class GraphView(SessionView):
         below = order if root is whole else topological_order(root)
         num_edges = sum(len(getattr(n, "child_outputs", ())) for n in below)
         num_nodes = len(below)
-        collapsed = self.collapsed.value or num_nodes > MAX_NODES or num_edges > MAX_EDGES
+        draw = self.draw.value
+        if draw == "auto":
+            draw = "regions" if root is whole and num_nodes > AUTO_REGIONS else "nodes"
+        titles = region_titles(root, layers)
+        if draw == "regions":
+            dot = region_dot(root, titles=titles, max_per_level=REGIONS_PER_LEVEL)
+            self.info.value = (f"{num_nodes:,} nodes, {len(sums):,} regions &middot; open one "
+                               f"to see its nodes &middot; step {snapshot.step}")
+            self.legend.value = legend_html(Legend(REGION_SHAPES, None, None, None))
+            return dot
+        collapsed = draw == "layers" or num_nodes > MAX_NODES or num_edges > MAX_EDGES
         values, edges = self._colours(snapshot, root, below)
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
@@ -80,7 +100,7 @@ class GraphView(SessionView):
             EDGE_QUANTITY, weights=not collapsed))
         return to_dot(root, values=values or None, collapsed=collapsed, weights="width",
                       edge_values=edges or None, edge_label="winner count",
-                      titles=region_titles(root, layers))
+                      titles=titles)
 
     def _colours(self, snapshot, root, below):
         """`(node values, edge values)` of the drawn nodes for the chosen signal. Counts

@@ -119,3 +119,31 @@ def test_scope_words():
     leaf = IndicatorLeaf(5, 2, variables=[f"x{i}" for i in range(5)])
     assert scope_words(frozenset(leaf.variables[:2])) == "{x0, x1}"
     assert scope_words(frozenset(leaf.variables)) == "{x0 … x4} 5 vars"
+
+
+def test_a_large_model_opens_on_its_region_graph_and_a_chosen_region_on_its_nodes(view):
+    session = view.session
+    root = session.graph(None).graph.root
+    view.focus.value = "whole model"
+    assert view.draw.value == "auto"
+    dot = parse_dot(view.dot())
+    sums = [n for n in topological_order(root) if isinstance(n, BaseSum)]
+    by_layer = {}
+    for n in sums:
+        by_layer.setdefault(n.origin[0], []).append(n.name)
+    # S4 (root) 1, S3 2, S2 4 regions drawn as boxes; the 128 S1 regions as one counting box
+    boxes = {name for names in by_layer.values() if len(names) <= 8 for name in names}
+    assert len(boxes) == 7 and set(dot.nodes) == boxes | {"level 1"}
+    s1 = by_layer[session.layers[1]["name"]]
+    assert dot.nodes["level 1"]["label"].startswith(f"{len(s1)} regions (S1)")
+    assert dot.nodes[root.name]["label"].startswith("S4 · {x0 … x63} 64 vars")
+    assert "regions" in view.info.value and "dashed box" in view.legend.value
+    region = next(n for n in sums if n.name in by_layer[session.layers[4]["name"]])  # an S2
+    view.focus.value = region.name
+    opened = parse_dot(view.dot())
+    assert region.name in opened.nodes and len(opened.nodes) == (
+        len([n for n in topological_order(region) if n.is_op]) + len(_walk_scope(region)))
+    view.focus.value = "whole model"
+    view.draw.value = "nodes"
+    assert len([n for n in parse_dot(view.dot()).nodes if "/" in n]) == 64     # 64 pixels
+    view.draw.value = "auto"
