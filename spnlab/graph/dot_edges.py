@@ -49,8 +49,8 @@ def per_edge(mapping, graph):
 
 
 class EdgeScale:
-    """Maps finite edge values to colours from light grey (min) to red (max); `low`/`high`
-    are the actual extremes of the drawn edges."""
+    """Maps finite edge values to colours from light grey (min) to red (max), all grey when
+    they are all equal; `low`/`high` are the actual extremes of the drawn edges."""
 
     def __init__(self, arrays):
         finite = [x for a in arrays for x in np.ravel(a) if math.isfinite(x)]
@@ -60,7 +60,7 @@ class EdgeScale:
         if x is None or not isinstance(x, numbers.Real) or not math.isfinite(x):
             return None
         span = self.high - self.low
-        t = (x - self.low) / span if span > 0 else 1.0
+        t = (x - self.low) / span if span > 0 else 0.0      # all equal: none stands out
         return "#%02x%02x%02x" % tuple(round(a + (b - a) * t) for a, b in zip(EDGE_LOW, EDGE_HIGH))
 
     def legend(self, label, precision):

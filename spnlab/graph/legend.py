@@ -83,8 +83,8 @@ def graph_legend(values=None, node_quantity="node value", edge_values=None,
         if numbers:
             low, high = min(numbers), max(numbers)
             hexes = ["#%02x%02x%02x" % c for c in (EDGE_LOW, EDGE_HIGH)]
-            edge_scale = ScaleEntry(edge_quantity, low, high, hexes[0] if high > low
-                                    else hexes[1], hexes[1])
+            edge_scale = ScaleEntry(edge_quantity, low, high, hexes[0],
+                                    hexes[1] if high > low else hexes[0])
     width = "edge width: sum weight (0 thin … 1 thick)" if weights else None
     return Legend(SHAPES, width, node_scale, edge_scale)
 

@@ -153,8 +153,8 @@ class LayoutCache:
             self._positions = (
                 placed.get("bb"),
                 {o["name"]: o for o in placed.get("objects", ()) if "pos" in o},
-                [e.get("pos") for e in sorted(placed.get("edges", ()),
-                                              key=lambda e: e["_gvid"])])
+                [(e.get("pos"), e.get("lp")) for e in sorted(placed.get("edges", ()),
+                                                              key=lambda e: e["_gvid"])])
             self._heads = heads
             self.layouts += 1
         return _render(self._with_positions(dot_text), self.engine, "nop2", self.timeout, "svg")
@@ -166,9 +166,11 @@ class LayoutCache:
             match = _STATEMENT.match(line)
             extra = None
             if match and "->" in _head(line):
-                pos = edges[edge] if edge < len(edges) else None
+                pos, lp = edges[edge] if edge < len(edges) else (None, None)
                 edge += 1
                 extra = None if pos is None else f'pos="{pos}"'
+                if extra and lp:             # the label's place too (else nop2 moves it)
+                    extra += f', lp="{lp}"'
             elif match:
                 node = nodes.get(re.sub(r"\\(.)", r"\1", match.group(1)))
                 if node is not None:

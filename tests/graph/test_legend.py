@@ -86,3 +86,13 @@ def test_bad_legend_arguments():
         graph_legend(["high"])
     with pytest.raises(TypeError, match="legend="):
         legend_html("legend")
+
+
+def test_equal_edge_values_are_all_grey():
+    """A region no sample reached has only zero counts: nothing stands out."""
+    ex = poon_domingos_example()
+    zeros = {"S": [[0.0, 0.0]]}
+    dot = parse_dot(to_dot(ex.root, edge_values=zeros))
+    assert {e.attrs["color"] for e in dot.edges if e.tail == "S"} == {"#cccccc"}
+    legend = graph_legend(edge_values=zeros)
+    assert (legend.edge_scale.low_colour, legend.edge_scale.high_colour) == ("#cccccc",) * 2

@@ -134,3 +134,22 @@ def test_layout_cache_reuses_the_layout_for_the_same_structure(engine):
     assert 'stroke-width="6"' in second and second != first
     cache.render(to_dot(naive_bayes_mixture(2, 2).root))
     assert cache.layouts == 2
+
+
+def test_layout_cache_keeps_edge_labels_where_graphviz_put_them():
+    """Edge labels (e.g. the region overview's counts) stay at the first layout's place."""
+    import re
+
+    from spnlab.graph import poon_domingos_example, to_dot
+    from spnlab.graph.render import LayoutCache, render_svg
+    dot = to_dot(poon_domingos_example().root)                 # weights as edge labels
+    label = r'<text text-anchor="middle" x="([-\d.]+)" y="([-\d.]+)"[^>]*>0\.70</text>'
+    node = r'<ellipse[^>]*cx="([-\d.]+)" cy="([-\d.]+)"'
+
+    def offsets(svg):                # label places relative to the first node (nop2 may shift
+        x0, y0 = map(float, re.search(node, svg).groups())          # the whole drawing)
+        return [(round(float(x) - x0, 1), round(float(y) - y0, 1))
+                for x, y in re.findall(label, svg)]
+
+    direct = offsets(render_svg(dot))
+    assert len(direct) == 2 and offsets(LayoutCache().render(dot)) == direct
