@@ -64,6 +64,7 @@ class GraphView(SessionView):
         self.legend = widgets.HTML()
         super().__init__(session, [widgets.HBox([self.signal, self.focus, self.draw,
                                                  self.info]), self.svg, self.legend], **kwargs)
+        self.svg.on_click(self._open)               # a click on a region box opens it
         for control in (self.signal, self.draw, self.focus):
             control.observe(lambda _: self.guarded(self.refresh), "value")
         self.guarded(self.refresh)
@@ -120,6 +121,11 @@ class GraphView(SessionView):
         else:
             values = node_values(root, snapshot.layer_values, names) if snapshot.signal else {}
         return {k: v for k, v in (values or {}).items() if k in drawn}, None
+
+    def _open(self, node_id):
+        """Open the clicked region (a sum node in the chooser); other nodes are ignored."""
+        if node_id != self.focus.value and node_id in {v for _, v in self.focus.options}:
+            self.focus.value = node_id
 
     def _set_focus_options(self, options):
         if list(self.focus.options) != options:

@@ -9,7 +9,8 @@ Default zoom: the natural size (1 SVG unit = 1 pt = 4/3 CSS px, Graphviz's unit)
 size when that is smaller and keeps the smallest node label at least `min_label_px` CSS px on
 screen (the smallest `font-size` of the labels of `g.node` groups, Graphviz's node class). The
 root element reports its screen scale as `data-scale` (CSS px per SVG unit) and the smallest
-node label's on-screen size as `data-label-px`, for tests and for the curious.
+node label's on-screen size as `data-label-px`, for tests and for the curious. A click on a
+node (without dragging) reaches Python: `on_click(callback)` gets the node's Graphviz id.
 """
 import re
 
@@ -189,7 +190,9 @@ export default {
     let drag = null;
     const onDown = (e) => {
       if (!st.svg || e.button !== 0) return;
-      drag = { id: e.pointerId, x: e.clientX - st.x, y: e.clientY - st.y };
+      const node = e.target.closest && e.target.closest("g.node");
+      drag = { id: e.pointerId, x: e.clientX - st.x, y: e.clientY - st.y, x0: e.clientX,
+               y0: e.clientY, node };
       pane.setPointerCapture(e.pointerId);
       pane.classList.add("dragging");
     };
@@ -202,6 +205,10 @@ export default {
     };
     const onUp = (e) => {
       if (!drag || e.pointerId !== drag.id) return;
+      // A click (no drag) on a node tells the kernel its id (Graphviz's <title>).
+      const still = Math.abs(e.clientX - drag.x0) + Math.abs(e.clientY - drag.y0) < 4;
+      const title = drag.node && drag.node.querySelector("title");
+      if (e.type === "pointerup" && still && title) model.send({ click: title.textContent });
       drag = null;
       pane.classList.remove("dragging");
     };
@@ -263,6 +270,24 @@ class SvgView(anywidget.AnyWidget):
     height = traitlets.Unicode("600px").tag(sync=True)
     min_label_px = traitlets.Float(10.0).tag(sync=True)
     filename = traitlets.Unicode("spn").tag(sync=True)
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._click_handlers = []
+        self.on_msg(self._on_message)
+
+    def on_click(self, callback, remove=False):
+        """Call `callback(node_id)` when a node of the drawing is clicked (not dragged);
+        `node_id` is the Graphviz node's id (its `<title>`), e.g. a node name."""
+        if remove:
+            self._click_handlers.remove(callback)
+        else:
+            self._click_handlers.append(callback)
+
+    def _on_message(self, _, content, buffers):
+        if isinstance(content, dict) and isinstance(content.get("click"), str):
+            for callback in list(self._click_handlers):
+                callback(content["click"])
 
     @traitlets.validate("value")
     def _check_value(self, proposal):

@@ -26,7 +26,7 @@ window.makeModel = (state) => {
     set: (k, v) => { state[k] = v; (handlers["change:" + k] || []).slice().forEach((f) => f()); },
     on: (e, f) => { (handlers[e] = handlers[e] || []).push(f); },
     off: (e, f) => { handlers[e] = (handlers[e] || []).filter((g) => g !== f); },
-    save_changes: () => {}, send: () => {},
+    save_changes: () => {}, send: (m) => { (window.sent = window.sent || []).push(m); },
     handlers,
   };
 };
@@ -201,3 +201,17 @@ def test_svg_export_downloads_the_text(page, svgs):
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     st = _state(page)
     assert (width, height) == (round(st["vbW"] * 2 * NATURAL), round(st["vbH"] * 2 * NATURAL))
+
+
+def test_a_click_on_a_node_sends_its_id_and_a_drag_does_not(page, svgs):
+    _show(page, svgs["small"])
+    page.evaluate("() => { window.sent = []; }")
+    box = page.locator("#a g.node", has=page.locator("title", has_text="P1")).first
+    box.click()
+    assert page.evaluate("() => window.sent") == [{"click": "P1"}]
+    b = box.bounding_box()
+    page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(b["x"] + 60, b["y"] + 30, steps=3)
+    page.mouse.up()
+    assert page.evaluate("() => window.sent") == [{"click": "P1"}]

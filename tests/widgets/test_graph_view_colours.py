@@ -139,7 +139,10 @@ def test_a_large_model_opens_on_its_region_graph_and_a_chosen_region_on_its_node
     assert dot.nodes[root.name]["label"].startswith("S4 · {x0 … x63} 64 vars")
     assert "regions" in view.info.value and "dashed box" in view.legend.value
     region = next(n for n in sums if n.name in by_layer[session.layers[4]["name"]])  # an S2
-    view.focus.value = region.name
+    view.svg._on_message(view.svg, {"click": "level 1"}, [])      # the lumped box: no region
+    assert view.focus.value == "whole model"
+    view.svg._on_message(view.svg, {"click": region.name}, [])    # a click in the browser
+    assert view.focus.value == region.name
     opened = parse_dot(view.dot())
     assert region.name in opened.nodes and len(opened.nodes) == (
         len([n for n in topological_order(region) if n.is_op]) + len(_walk_scope(region)))

@@ -33,3 +33,16 @@ def test_bad_values_name_the_trait(trait, bad, error):
         setattr(view, trait, bad)
     assert error in str(info.value)
     view.close()
+
+
+def test_a_click_message_reaches_the_handlers_with_the_node_id():
+    view = SvgView()
+    got = []
+    view.on_click(got.append)
+    view._on_message(view, {"click": "dense_sum_1[0,1]"}, [])
+    view._on_message(view, {"pong": 3}, [])                          # other messages: ignored
+    assert got == ["dense_sum_1[0,1]"]
+    view.on_click(got.append, remove=True)
+    view._on_message(view, {"click": "S"}, [])
+    assert got == ["dense_sum_1[0,1]"]
+    view.close()
