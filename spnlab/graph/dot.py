@@ -279,7 +279,7 @@ def _node_view(drawing, weights, names):
             head = _endpoint(drawing, child, index, 1)
             value = None if found is None or pos is None else float(found[port, pos])
             tip = ", ".join(([f"w = {drawing.number(weight)}"] if weight is not None else [])
-                            + ([f"{drawing.edge_label} = {value:g}"] if value is not None
+                            + ([f"{drawing.edge_label} = {value + 0.0:g}"] if value is not None
                                else [])) or None
             colour = drawing.edge_scale(value)
             if is_latent:

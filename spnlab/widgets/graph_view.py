@@ -35,6 +35,7 @@ MAX_EDGES = 800
 # "auto" draws a whole model of more nodes as its region graph (the classroom RAT-SPN's node
 # view is ~12,000 pt wide: its 128 pixel regions side by side).
 AUTO_REGIONS = 100
+LABELLED_EDGES = 40
 REGIONS_PER_LEVEL = 8        # more in one level are one box: ~8 boxes fit 1,180 px at 1:1
 DRAW_CHOICES = [("auto", "auto"), ("regions (overview)", "regions"), ("every node", "nodes"),
                 ("one box per layer", "layers")]
@@ -99,7 +100,10 @@ class GraphView(SessionView):
         self.legend.value = legend_html(graph_legend(
             values, NODE_QUANTITY.get(signal, "node value"), None if collapsed else edges,
             EDGE_QUANTITY, weights=not collapsed))
-        return to_dot(root, values=values or None, collapsed=collapsed, weights="width",
+        # Small graphs show each weight as a number; large ones only as edge width (labels
+        # slow Graphviz's layout ~3x and crowd the drawing).
+        weights = True if num_edges <= LABELLED_EDGES else "width"
+        return to_dot(root, values=values or None, collapsed=collapsed, weights=weights,
                       edge_values=edges or None, edge_label="winner count",
                       titles=titles)
 

@@ -55,7 +55,7 @@ def test_counts_colour_the_edges_with_the_tap_values_and_the_legend_spans_them(v
     k = 0
     for j in range(region.num_sums):                              # edges: per output, per child
         for i in range(region.num_children):
-            assert edges[k].attrs["tooltip"].endswith(f"winner count = {expected[i, j]:g}")
+            assert edges[k].attrs["tooltip"].endswith(f"winner count = {expected[i, j] + 0.0:g}")
             k += 1
     # the legend's range is that of every drawn sum edge's count, from the taps directly
     drawn = []
@@ -150,3 +150,36 @@ def test_a_large_model_opens_on_its_region_graph_and_a_chosen_region_on_its_node
     view.draw.value = "nodes"
     assert len([n for n in parse_dot(view.dot()).nodes if "/" in n]) == 64     # 64 pixels
     view.draw.value = "auto"
+
+
+def test_hand_built_graph_counts_follow_the_induced_trees():
+    """Hard EM on the Poon-Domingos example: every sample's tree takes one root edge, and the
+    samples through product P1 are those its sums S11 and S21 count (flow is conserved)."""
+    session = Session("example", sum_op="hard_em", seed=0, test_every=0)
+    session.run(2, progress=False)
+    view = GraphView(session)
+    view.signal.value = "counts"
+    dot = parse_dot(view.dot())
+    counts = {}
+    for e in dot.edges:
+        found = re.search(r"winner count = (-?[\d.e+]+)", e.attrs.get("tooltip", ""))
+        if found:
+            counts.setdefault(e.tail, {})[e.head] = counts.get(e.tail, {}).get(e.head, 0) + \
+                float(found.group(1))
+    assert sum(counts["S"].values()) == session.config.batch_size
+    for product, sums in (("P1", ("S11", "S21")), ("P2", ("S12", "S22"))):
+        for name in sums:
+            assert sum(counts[name].values()) == counts["S"][product], (product, name)
+    assert "-0" not in " ".join(e.attrs.get("tooltip", "") for e in dot.edges)
+    view.close()
+
+
+def test_small_graphs_show_weights_as_numbers():
+    session = Session("example", seed=0, test_every=0)
+    view = GraphView(session)
+    dot = parse_dot(view.dot())
+    root = session.graph(None).graph.root
+    weighted = [e for e in dot.edges if e.tail == root.name]
+    assert sorted(float(e.attrs["label"]) for e in weighted) == pytest.approx(
+        sorted(root.weight_values[0]), abs=0.005)
+    view.close()
