@@ -15,9 +15,11 @@ def scope_words(scope, limit=3):
 
 
 def layer_keys(layers):
-    """`{Keras layer name: (position, key)}` of the sum layers in `session.layers`."""
+    """`{Keras layer name: (position, key, title)}` of the sum layers in `session.layers`
+    (title: "S1 (leaves)" ... "S4 (root)" where the session gives one, else the key)."""
     sums = [layer for layer in layers if layer["kind"] == "sum"]
-    return {layer["name"]: (i, layer["key"]) for i, layer in enumerate(sums)}
+    return {layer["name"]: (i, layer["key"], layer.get("title") or layer["key"])
+            for i, layer in enumerate(sums)}
 
 
 def _key(node, keys):
@@ -41,7 +43,8 @@ def region_titles(root, layers):
 def focus_options(root, layers):
     """Dropdown options `[(label, node name)]` of the sum nodes below `root` (not `root`),
     sorted top-down by layer (hand-built graphs: by height), then by scope (first variable,
-    then size). Labels: "S2 · {x0 … x15} 16 vars · [1,0]" (the region's scope/decomp index
+    then size). Labels: "S2 · {x0 … x15} 16 vars · [1,0]", the layer's session title
+    ("S1 (leaves)") where it has one (the region's scope/decomp index
     tells apart equal scopes of different repetitions)."""
     keys = layer_keys(layers)
     scopes = get_scopes(root)
@@ -57,7 +60,7 @@ def focus_options(root, layers):
         found = _key(node, keys)
         if found is not None:
             where = ",".join(str(i) for i in node.origin[1:])
-            label = f"{found[1]} · {scope_words(scope)} · [{where}]"
+            label = f"{found[2]} · {scope_words(scope)} · [{where}]"
             rank = -found[0]
         else:
             label = f"{node.name} · {scope_words(scope)}"

@@ -98,7 +98,8 @@ def test_regions_are_named_after_session_layers_and_listed_top_down(view):
     options = view.focus.options
     sums = [n for n in topological_order(root) if isinstance(n, BaseSum) and n is not root]
     assert options[0] == ("whole model", "whole model") and len(options) == 1 + len(sums)
-    keys = [label.split(" · ")[0] for label, _ in options[1:]]
+    keys = [label.split(" · ")[0].split()[0] for label, _ in options[1:]]
+    assert options[-1][0].startswith("S1 (leaves) · {x")          # the session's layer title
     order = [l["key"] for l in session.layers if l["kind"] == "sum"]
     ranks = [order.index(k) for k in keys]
     assert ranks == sorted(ranks, reverse=True) and keys[0] == "S3" and keys[-1] == "S1"
