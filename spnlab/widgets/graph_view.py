@@ -32,7 +32,8 @@ EDGE_QUANTITY = ("winner counts per edge: samples of the last batch whose chosen
 # node) instead.
 MAX_NODES = 400
 MAX_EDGES = 800
-# "auto" draws a whole model of more nodes as its region graph (the classroom RAT-SPN's node
+# "auto" draws a whole model of more nodes, or a region too big to draw node by node, as its
+# region graph (the classroom RAT-SPN's node
 # view is ~12,000 pt wide: its 128 pixel regions side by side).
 AUTO_REGIONS = 100
 LABELLED_EDGES = 40
@@ -85,7 +86,9 @@ class GraphView(SessionView):
         num_nodes = len(below)
         draw = self.draw.value
         if draw == "auto":
-            draw = "regions" if root is whole and num_nodes > AUTO_REGIONS else "nodes"
+            too_big = num_nodes > MAX_NODES or num_edges > MAX_EDGES
+            draw = "regions" if too_big or root is whole and num_nodes > AUTO_REGIONS \
+                else "nodes"
         titles = region_titles(root, layers)
         if draw == "regions":
             dot = region_dot(root, titles=titles, max_per_level=REGIONS_PER_LEVEL)

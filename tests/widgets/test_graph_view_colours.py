@@ -184,3 +184,17 @@ def test_small_graphs_show_weights_as_numbers():
     assert sorted(float(e.attrs["label"]) for e in weighted) == pytest.approx(
         sorted(root.weight_values[0]), abs=0.005)
     view.close()
+
+
+def test_a_region_too_big_for_its_nodes_opens_on_its_regions():
+    session = Session("poon_domingos", seed=0, test_every=0)
+    view = GraphView(session)
+    label, name = view.focus.options[1]                    # a top region: 560 nodes
+    view.focus.value = name
+    region = next(n for n in topological_order(session.graph(None).graph.root) if n.name == name)
+    assert len(topological_order(region)) > 400
+    dot = parse_dot(view.dot())
+    assert name in dot.nodes and dot.nodes[name]["label"].startswith(label.split(" · [")[0])
+    assert all(n == name or n.startswith("level ") or n in {
+        c.name for c in topological_order(region)} for n in dot.nodes)
+    view.close()
