@@ -4,14 +4,6 @@ Port a LibSPN-Keras model by changing `import libspn_keras as spnk` to
 `import spnlab.core as spnk`. Region tensors are `[batch, scopes, decomps, nodes]`; all values
 are log-probabilities.
 """
-import os
-
-# TensorFlow's default CPU allocator hands every large buffer back to the OS and page-faults a
-# fresh one in on the next step; the BFC allocator keeps and reuses them. On the RAT-SPN
-# benchmark (2-core CPU) that alone takes a soft-EM step from ~1.1 s to ~0.7 s. It only takes
-# effect if TensorFlow is not imported yet; set TF_CPU_ALLOCATOR_USE_BFC=false to opt out.
-os.environ.setdefault("TF_CPU_ALLOCATOR_USE_BFC", "true")
-
 from spnlab.core import constraints, initializers, layers, losses, metrics, models, queries
 from spnlab.core.config import (default_sum_op, get_default_accumulator_initializer,
                                 get_default_linear_accumulators_constraint,

@@ -10,6 +10,7 @@ once on an empty batch in the background and the user's next Step runs at full s
 import numpy as np
 import tensorflow as tf
 
+from spnlab.core.ops.functions import own_function
 from spnlab.core.queries.runner import model_lock
 
 
@@ -22,7 +23,7 @@ class StepFunction:
     def _compile(self, num_vars, dtype):
         self._num_vars, self._dtype = num_vars, np.dtype(dtype)
         self._warmed = False
-        self._fn = tf.function(self._step, input_signature=[
+        self._fn = own_function(self._step, input_signature=[
             tf.TensorSpec([None, num_vars], tf.as_dtype(dtype))], autograph=False)
 
     def _apply_updates(self, var_grads, x):

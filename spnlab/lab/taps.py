@@ -35,10 +35,14 @@ def forward_stats(h, bins):
     """Statistics of log-values `h` `[B, ...]` (dict of scalar / small tensors).
 
     Masked reductions rather than `boolean_mask`: fewer ops to trace, no dynamic shapes.
+    Finite means `|h| < inf` (False for +-inf and NaN, as `tf.math.is_finite`): where `h` is a
+    transposed layer output, Grappler moves an `IsFinite` in front of the transpose, and
+    TensorFlow's oneDNN build then logs an ERROR line ("oneDNN supports DT_BOOL only on
+    platforms with AVX-512") for the resulting transpose of booleans.
     """
-    finite = tf.math.is_finite(h)
-    count = tf.reduce_sum(tf.cast(finite, h.dtype))
     inf = tf.constant(float("inf"), h.dtype)
+    finite = tf.abs(h) < inf
+    count = tf.reduce_sum(tf.cast(finite, h.dtype))
     lo = tf.reduce_min(tf.where(finite, h, inf))
     hi = tf.reduce_max(tf.where(finite, h, -inf))
     lo = tf.where(count > 0, lo, 0.0)

@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
+from spnlab.core.ops.functions import own_function
 from spnlab.core.ops.logspace import logsumexp
 from spnlab.core.queries.runner import model_lock
 from spnlab.lab.graph_model import sum_layers_of
@@ -140,7 +141,8 @@ class Evaluator:
                 return logsumexp(h, axis=-1) if len(h.shape) == 2 else tf.reshape(h, [-1])
 
             spec = tf.TensorSpec([None, *row_shape], tf.as_dtype(dtype))
-            fn = self._fns[key] = tf.function(forward, input_signature=[spec], autograph=False)
+            fn = self._fns[key] = own_function(forward, input_signature=[spec],
+                                                   autograph=False)
         return fn
 
     def warm(self, row_shape, dtype):

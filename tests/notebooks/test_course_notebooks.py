@@ -6,8 +6,10 @@ the layer model it came from, with `assert`s. Executing them is therefore a test
 notebook's printed output must contain a few concrete results (the validity messages naming the
 variables at fault, a live switch keeping the log-likelihood, ...).
 
-The tour (01_tour) is not run here: it is a widget notebook, driven in a real browser by
-tests/browser.
+The tour (01_tour) is a widget notebook, driven in a real browser by tests/browser; here it is
+only executed for `test_notebook_is_quiet`: no notebook may write to stderr (TensorFlow's start-up
+log, oneDNN lines, tf.function retracing warnings) nor mention retracing. The kernels run
+without TF_CPP_MIN_LOG_LEVEL (the Makefile sets it), as in a user's own JupyterLab.
 """
 import os
 import re
@@ -23,6 +25,11 @@ from nbclient.exceptions import CellExecutionError
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[2] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("0[2-9]*.ipynb"))
+ALL_NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("0[1-9]*.ipynb"))
+# Not passed on to the kernels: what a user's JupyterLab does not set either. Under
+# PYTEST_CURRENT_TEST ipykernel does not capture file descriptors 1 and 2, so C++ log lines
+# (TensorFlow's) would bypass the notebook's outputs.
+KERNEL_ENV_UNSET = ("TF_CPP_MIN_LOG_LEVEL", "PYTEST_CURRENT_TEST")
 CELL_TIMEOUT = 300          # seconds per cell; the whole of 03 runs in well under a minute
 
 # Text that must appear in a notebook's outputs once executed.
@@ -82,6 +89,13 @@ class _ThisInterpreter(AsyncKernelManager):
         return [sys.executable, "-m", "ipykernel_launcher",
                 "-f", os.path.realpath(self.connection_file), *(extra_arguments or [])]
 
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        env = dict(kw.get("env") or os.environ)
+        for name in KERNEL_ENV_UNSET:
+            env.pop(name, None)
+        kw["env"] = env
+        await super()._async_launch_kernel(kernel_cmd, **kw)
+
 
 def _text(output):
     """The plain text of one output (stream, result, display or error)."""
@@ -109,17 +123,25 @@ def _failure_report(nb, path, error):
     return f"{path.name} failed to execute:\n{_ANSI.sub('', str(error))}"
 
 
+_EXECUTED = {}   # path -> (executed notebook, seconds) or the failure report
+
+
 def _execute(path):
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
-                            kernel_manager_class=_ThisInterpreter,
-                            resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
-    start = time.perf_counter()
-    try:
-        client.execute()
-    except CellExecutionError as error:
-        pytest.fail(_failure_report(nb, path, error), pytrace=False)
-    return nb, time.perf_counter() - start
+    """Execute a notebook once per test run; later calls get the same outputs."""
+    if path not in _EXECUTED:
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(nb, timeout=CELL_TIMEOUT, kernel_name="python3",
+                                kernel_manager_class=_ThisInterpreter,
+                                resources={"metadata": {"path": str(NOTEBOOK_DIR)}})
+        start = time.perf_counter()
+        try:
+            client.execute()
+            _EXECUTED[path] = (nb, time.perf_counter() - start)
+        except CellExecutionError as error:
+            _EXECUTED[path] = _failure_report(nb, path, error)
+    if isinstance(_EXECUTED[path], str):
+        pytest.fail(_EXECUTED[path], pytrace=False)
+    return _EXECUTED[path]
 
 
 def test_course_notebooks_exist():
@@ -151,3 +173,35 @@ def test_notebook_executes(path, record_property):
         assert expected in text, f"{path.name}: expected {expected!r} in the outputs"
     for pattern in EXPECTED_PATTERNS.get(path.name, []):
         assert re.search(pattern, text), f"{path.name}: expected /{pattern}/ in the outputs"
+
+
+# A known line that spnlab.graph still triggers (spnlab/graph/leaf_values.py transposes the bool
+# evidence mask; TensorFlow's oneDNN build logs this ERROR line, once per process, for a
+# transpose of anything but floats and falls back to its usual kernel). Where it is the only
+# stderr output the test is an expected failure, not a pass; anything else fails it.
+KNOWN_GRAPH_LINE = re.compile(r"E\d{4} [\d:. ]+ \d+ util\.cc:\d+\] oneDNN supports DT_BOOL only "
+                              r"on platforms with AVX-512\. Falling back to the default "
+                              r"Eigen-based implementation if present\.")
+
+
+@pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=[p.name for p in ALL_NOTEBOOKS])
+def test_notebook_is_quiet(path):
+    """No cell writes to stderr and nothing mentions tf.function retracing (the outputs of
+    `test_notebook_executes`' run; the tour is executed here)."""
+    nb, _ = _execute(path)
+    problems, known = [], []
+    for number, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            text = _text(output)
+            if output.get("output_type") == "stream" and output.get("name") == "stderr":
+                lines = [line for line in text.splitlines() if line.strip()]
+                if lines and all(KNOWN_GRAPH_LINE.fullmatch(line) for line in lines):
+                    known.append(number)
+                    continue
+                problems.append(f"cell {number} wrote to stderr:\n{text}")
+            elif "retracing" in text:
+                problems.append(f"cell {number} mentions retracing:\n{text}")
+    assert not problems, f"{path.name}: " + "\n".join(problems)
+    if known:
+        pytest.xfail(f"{path.name}: cells {known}: spnlab.graph's oneDNN DT_BOOL line "
+                     "(tf.transpose of a bool mask in spnlab/graph/leaf_values.py)")

@@ -31,6 +31,7 @@ from spnlab.core.layers.misc import NormalizeStandardScore
 from spnlab.core.layers.regions import FlatToRegions
 from spnlab.core.layers.sum_layers import RootSum, SumLayerBase
 from spnlab.core.ops.logspace import logsumexp
+from spnlab.core.ops.functions import own_function
 
 
 class LeafPass(NamedTuple):
@@ -383,7 +384,7 @@ def _compiled_pass(model, x, evidence_mask, sum_op, marginalize, signal, spatial
         def traced(x, *mask):
             return _pass(model, x, mask[0] if mask else None, op, marginalize, signal, spatial)
 
-        cache[key] = (op, tf.function(traced, input_signature=spec, autograph=False))
+        cache[key] = (op, own_function(traced, input_signature=spec, autograph=False))
     op, fn = cache[key]
     generator = getattr(sum_op, "_generator", None)
     if generator is not None and op is not sum_op:
