@@ -63,7 +63,7 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
     lines = ["digraph regions {",
              "  graph" + attrs(rankdir="TB", ranksep=0.4, nodesep=0.15),
              "  node" + attrs(shape="box", style="rounded", fontname="Helvetica", fontsize=12),
-             "  edge" + attrs(dir="none", color="gray40")]
+             "  edge" + attrs(dir="none", color="gray40", fontname="Helvetica")]
     for h in sorted(levels, reverse=True):
         nodes = levels[h]
         if h in lumped:

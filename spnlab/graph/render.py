@@ -114,6 +114,7 @@ def _render(dot_text, engine, layout, timeout, fmt):
 
 
 _STATEMENT = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"(?P<rest>.*)$')
+_EDGE = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"(?::\S*)?\s*->\s*"((?:[^"\\]|\\.)*)"')
 
 
 def _head(line):
@@ -150,24 +151,31 @@ class LayoutCache:
         heads = [_head(line) for line in dot_text.splitlines()]
         if heads != self._heads:
             placed = json.loads(_render(dot_text, self.engine, self.layout, self.timeout, "json"))
-            self._positions = (
-                placed.get("bb"),
-                {o["name"]: o for o in placed.get("objects", ()) if "pos" in o},
-                [(e.get("pos"), e.get("lp")) for e in sorted(placed.get("edges", ()),
-                                                              key=lambda e: e["_gvid"])])
+            objects = placed.get("objects", ())
+            name_of = {o["_gvid"]: o["name"] for o in objects}
+            # Edges by (tail, head) names, each pair's in creation order: Graphviz numbers
+            # edges per tail node, not in the order of the statements.
+            edges = {}
+            for e in sorted(placed.get("edges", ()), key=lambda e: e["_gvid"]):
+                key = (name_of.get(e["tail"]), name_of.get(e["head"]))
+                edges.setdefault(key, []).append((e.get("pos"), e.get("lp")))
+            self._positions = (placed.get("bb"),
+                               {o["name"]: o for o in objects if "pos" in o}, edges)
             self._heads = heads
             self.layouts += 1
         return _render(self._with_positions(dot_text), self.engine, "nop2", self.timeout, "svg")
 
     def _with_positions(self, dot_text):
         bb, nodes, edges = self._positions
-        out, edge = [], 0
+        out, used = [], {}
         for number, line in enumerate(dot_text.splitlines()):
             match = _STATEMENT.match(line)
             extra = None
-            if match and "->" in _head(line):
-                pos, lp = edges[edge] if edge < len(edges) else (None, None)
-                edge += 1
+            ends = _EDGE.match(line) if match and "->" in _head(line) else None
+            if ends:
+                key = tuple(re.sub(r"\\(.)", r"\1", x) for x in ends.groups())
+                k = used[key] = used.get(key, -1) + 1
+                pos, lp = edges[key][k] if k < len(edges.get(key, ())) else (None, None)
                 extra = None if pos is None else f'pos="{pos}"'
                 if extra and lp:             # the label's place too (else nop2 moves it)
                     extra += f', lp="{lp}"'

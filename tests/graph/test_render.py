@@ -153,3 +153,30 @@ def test_layout_cache_keeps_edge_labels_where_graphviz_put_them():
 
     direct = offsets(render_svg(dot))
     assert len(direct) == 2 and offsets(LayoutCache().render(dot)) == direct
+
+
+def test_layout_cache_matches_edges_by_their_ends_not_their_order():
+    """Graphviz numbers edges per tail node; statements in another order (the region
+    overview's) must still get their own splines and labels."""
+    import re
+
+    from spnlab.graph import IndicatorLeaf, Product, Sum
+    from spnlab.graph.region_dot import region_dot
+    from spnlab.graph.render import LayoutCache, render_svg
+    x = IndicatorLeaf(30, 2, variables=[f"x{i}" for i in range(30)], name="X")
+    cells = [Sum((x, [2 * v, 2 * v + 1]), name=f"c{v}") for v in range(30)]
+    halves = [Sum(Product(*cells[:10]), name="left"), Sum(Product(*cells[10:]), name="right")]
+    dot = region_dot(Sum(Product(*halves), name="root"))
+    assert dot.index('"left" -> "level 1"') < dot.index('"root" -> "left"')   # tails out of order
+    label = r'<text text-anchor="middle" x="([-\d.]+)" y="([-\d.]+)"[^>]*>(×\d+)</text>'
+    path = r'<path fill="none" stroke="[^"]*" d="M([-\d.]+),([-\d.]+)'
+
+    def placed(svg):                  # labels and edge starts, relative to the first edge
+        x0, y0 = map(float, re.search(path, svg).groups())
+        return sorted((t, round(float(x) - x0, 1), round(float(y) - y0, 1))
+                      for x, y, t in re.findall(label, svg)), \
+            sorted((round(float(x) - x0, 1), round(float(y) - y0, 1))
+                   for x, y in re.findall(path, svg))
+
+    direct = placed(render_svg(dot))
+    assert len(direct[0]) == 2 and placed(LayoutCache().render(dot)) == direct
