@@ -25,6 +25,8 @@ from spnlab.graph.nodes import Input, LeafNode, Node, OpNode
 from spnlab.graph.plan import GraphPlan, compile_plan
 from spnlab.graph.products import Product
 from spnlab.graph.random_spn import random_spn
+from spnlab.graph.legend import Legend, graph_legend, legend_html
+from spnlab.graph.region_dot import region_dot
 from spnlab.graph.render import available_engines, render_svg
 from spnlab.graph.scope import get_scope, get_scopes
 from spnlab.graph.serialize import graph_from_config, graph_to_config
@@ -41,7 +43,8 @@ __all__ = [
     "BaseSum", "Sum", "ParallelSums", "Weights",
     "topological_order", "compute_graph_up", "node_heights", "graph_weights", "GraphCycleError",
     "get_scope", "get_scopes", "validate", "is_valid", "assert_valid", "ValidityReport",
-    "Violation", "to_dot", "render_svg", "available_engines",
+    "Violation", "to_dot", "region_dot", "graph_legend", "legend_html", "Legend", "render_svg",
+    "available_engines",
     "ExampleSPN", "poon_domingos_example", "naive_bayes_mixture", "normal_mixture", "random_spn",
     "GraphPlan", "compile_plan", "graph_to_config", "graph_from_config",
     # TensorFlow, loaded lazily:

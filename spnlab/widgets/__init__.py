@@ -10,8 +10,9 @@ from spnlab.widgets.builder import BuilderView
 from spnlab.widgets.graph_view import GraphView
 from spnlab.widgets.inference import CompletionsView, MarginalsView
 from spnlab.widgets.plots import CompareView, LikelihoodView, SignalsView
+from spnlab.widgets.svg_view import SvgView
 from spnlab.widgets.trainer import TrainerView
 from spnlab.widgets.workbench import Workbench
 
 __all__ = ["BuilderView", "CompareView", "CompletionsView", "GraphView", "LikelihoodView",
-           "MarginalsView", "SignalsView", "TrainerView", "Workbench"]
+           "MarginalsView", "SignalsView", "SvgView", "TrainerView", "Workbench"]
