@@ -4,6 +4,8 @@ Rendering goes through `spnlab.graph.render.LayoutCache` (the layout is computed
 structure; redraws reuse it), which like `render_svg` falls back to a WebAssembly Graphviz
 when the `dot` program is missing, so the view never fails with ExecutableNotFound.
 """
+import html
+
 import ipywidgets as widgets
 
 from spnlab.graph import to_dot, topological_order
@@ -64,8 +66,10 @@ class GraphView(SessionView):
         self.renderer = LayoutCache()
         self.info = widgets.HTML()
         self.legend = widgets.HTML()
+        self.details = widgets.HTML()                      # the last clicked node's details
         super().__init__(session, [widgets.HBox([self.signal, self.focus, self.draw,
-                                                 self.info]), self.svg, self.legend], **kwargs)
+                                                 self.info]), self.svg, self.details, self.legend],
+                         **kwargs)
         self.svg.on_click(self._open)               # a click on a region box opens it
         for control in (self.signal, self.draw, self.focus):
             control.observe(lambda _: self.guarded(self.refresh), "value")
@@ -130,9 +134,13 @@ class GraphView(SessionView):
         return {k: v for k, v in (values or {}).items() if k in drawn}, None
 
     def _open(self, node_id):
-        """Open the clicked region (a sum node in the chooser); other nodes are ignored."""
+        """Open the clicked region (a sum node in the chooser); any other node's details
+        (name, scope, value: its tooltip) appear under the drawing."""
         if node_id != self.focus.value and node_id in {v for _, v in self.focus.options}:
             self.focus.value = node_id
+        else:
+            self.details.value = (f"<pre style='font-size:13px;margin:2px 0'>"
+                                  f"{html.escape(self.svg.last_tooltip or node_id)}</pre>")
 
     def _set_focus_options(self, options):
         if list(self.focus.options) != options:

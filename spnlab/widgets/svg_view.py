@@ -208,7 +208,10 @@ export default {
       // A click (no drag) on a node tells the kernel its id (Graphviz's <title>).
       const still = Math.abs(e.clientX - drag.x0) + Math.abs(e.clientY - drag.y0) < 4;
       const title = drag.node && drag.node.querySelector("title");
-      if (e.type === "pointerup" && still && title) model.send({ click: title.textContent });
+      const link = drag.node && drag.node.querySelector("a");
+      const tip = link ? link.getAttribute("xlink:title") || link.getAttribute("title") : "";
+      if (e.type === "pointerup" && still && title)
+        model.send({ click: title.textContent, tooltip: tip || "" });
       drag = null;
       pane.classList.remove("dragging");
     };
@@ -274,11 +277,13 @@ class SvgView(anywidget.AnyWidget):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self._click_handlers = []
+        self.last_tooltip = ""
         self.on_msg(self._on_message)
 
     def on_click(self, callback, remove=False):
         """Call `callback(node_id)` when a node of the drawing is clicked (not dragged);
-        `node_id` is the Graphviz node's id (its `<title>`), e.g. a node name."""
+        `node_id` is the Graphviz node's id (its `<title>`), e.g. a node name. The node's
+        tooltip text is then in `last_tooltip`."""
         if remove:
             self._click_handlers.remove(callback)
         else:
@@ -286,6 +291,8 @@ class SvgView(anywidget.AnyWidget):
 
     def _on_message(self, _, content, buffers):
         if isinstance(content, dict) and isinstance(content.get("click"), str):
+            tooltip = content.get("tooltip")
+            self.last_tooltip = tooltip if isinstance(tooltip, str) else ""
             for callback in list(self._click_handlers):
                 callback(content["click"])
 

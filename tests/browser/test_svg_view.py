@@ -208,10 +208,11 @@ def test_a_click_on_a_node_sends_its_id_and_a_drag_does_not(page, svgs):
     page.evaluate("() => { window.sent = []; }")
     box = page.locator("#a g.node", has=page.locator("title", has_text="P1")).first
     box.click()
-    assert page.evaluate("() => window.sent") == [{"click": "P1"}]
+    sent = page.evaluate("() => window.sent")
+    assert sent == [{"click": "P1", "tooltip": "P1 (Product)\nscope: {X1, X2}"}]
     b = box.bounding_box()
     page.mouse.move(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
     page.mouse.down()
     page.mouse.move(b["x"] + 60, b["y"] + 30, steps=3)
     page.mouse.up()
-    assert page.evaluate("() => window.sent") == [{"click": "P1"}]
+    assert page.evaluate("() => window.sent") == sent

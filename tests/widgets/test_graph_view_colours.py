@@ -144,6 +144,10 @@ def test_a_large_model_opens_on_its_region_graph_and_a_chosen_region_on_its_node
     assert view.focus.value == "whole model"
     view.svg._on_message(view.svg, {"click": region.name}, [])    # a click in the browser
     assert view.focus.value == region.name
+    view.svg._on_message(view.svg, {"click": "indicator_leaf/x3",
+                                    "tooltip": "indicator_leaf (IndicatorLeaf), variable x3"}, [])
+    assert view.focus.value == region.name
+    assert "variable x3</pre>" in view.details.value
     opened = parse_dot(view.dot())
     assert region.name in opened.nodes and len(opened.nodes) == (
         len([n for n in topological_order(region) if n.is_op]) + len(_walk_scope(region)))
