@@ -67,7 +67,9 @@ def leaf_log_values(layout, params, x, mask, marginalize="sum"):
     if marginalize not in MARGINALIZE:
         raise ValueError(f"Expected `marginalize` in {MARGINALIZE}. "
                          f"Received: marginalize={marginalize!r}")
-    x_t, mask_t = tf.transpose(x), tf.transpose(mask)                    # [C, B]
+    # The mask is transposed as floats: oneDNN logs an ERROR line for a bool transpose.
+    x_t = tf.transpose(x)                                                # [C, B]
+    mask_t = tf.transpose(tf.cast(mask, tf.float32)) > 0.5               # [C, B]
     parts = []
     if len(layout.indicator_cols):
         values = tf.gather(x_t, layout.indicator_cols)                   # [Li, B]
