@@ -142,10 +142,11 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-OutputArea-output .js-plotly-plot').length > 0",
         timeout=60_000)
-    # The Graph tab (shown first) holds the model drawn as SVG, one group per node.
+    # The Graph tab (shown first) holds the model drawn as SVG (its region overview: one
+    # group per region box).
     page.wait_for_function(
-        "() => [...document.querySelectorAll('.jp-OutputArea-output .widget-html svg g.node')]"
-        ".length > 20", timeout=60_000)
+        "() => [...document.querySelectorAll('.jp-OutputArea-output .spnlab-svgview svg "
+        "g.node')].length > 3", timeout=60_000)
     interactive = time.monotonic() - run_all
     print(f"time to interactive: {interactive:.1f} s from Run All to the workbench drawn")
     assert interactive < 15, interactive          # a 2-core machine; was 38-46 s
@@ -262,7 +263,7 @@ def test_tour_runs_and_the_workbench_responds(lab, page):
         "() => /\\b(?!176 )\\d+ nodes[^\\n]* · step 1\\b/.test("
         "document.querySelector('.jp-Notebook').innerText)", timeout=60_000)
     page.wait_for_timeout(500)
-    box = workbench.locator(".widget-html svg g.node").first.bounding_box()
+    box = workbench.locator(".spnlab-svgview svg g.node").first.bounding_box()
     assert box is not None and box["width"] > 0           # drawn, and within sight
     page.screenshot(path=str(ARTIFACTS / "05_dgcspn.png"), full_page=True)
 
