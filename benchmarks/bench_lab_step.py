@@ -27,11 +27,12 @@ def ms_per_step(step, steps, warmup):
 
 
 def bench_op(op, steps, warmup, batch_size):
-    import keras
     import numpy as np
 
-    import spnlab.core as spnk
+    import spnlab.core as spnk            # first: it sets TensorFlow's logging up
     from spnlab.lab import Session
+
+    import keras
 
     row = {"op": op}
     for label, taps in (("taps_on", {"enabled": True}), ("taps_off", {"enabled": False}),

@@ -46,6 +46,28 @@ def test_importing_spnlab_and_stepping_a_session_prints_nothing_to_stderr():
     assert result.stdout.split() == ["1", "True"]
 
 
+def test_keras_training_and_a_node_graph_step_print_nothing_to_stderr():
+    """Grappler used to move `is_finite` (a unary op with a bool output) above a transpose
+    (in the loss' log-sum-exp) and a cast of the evidence mask below one (in the node-graph
+    leaves); oneDNN then logged an ERROR line for the bool transpose."""
+    result = _run("import numpy as np\n"
+                  "import spnlab.core as spnk\n"
+                  "from spnlab.lab import Session\n"
+                  "x = np.random.RandomState(0).randint(0, 2, (32, 16))\n"
+                  "for op in (spnk.SumOpGradBackprop(), spnk.SumOpEMBackprop()):\n"
+                  "    m = spnk.ratspn(16, depth=2, num_repetitions=2, num_input_distributions=2,"
+                  " num_sums=2, sum_op=op)\n"
+                  "    m.compile(loss=spnk.losses.NegativeLogLikelihood(),"
+                  " optimizer=spnk.OnlineExpectationMaximization(0.05))\n"
+                  "    m.train_on_batch(x); m.fit(x, epochs=1, verbose=0)\n"
+                  "s = Session('example', seed=0)\n"
+                  "s.run(2, progress=False)\n"
+                  "print(len(s.induced_tree(s.data.train[0]).nodes) > 0)")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.split() == ["True"]
+
+
 def test_filtered_stderr_writes_back_what_it_keeps():
     # no TensorFlow here: file descriptor 2 inside the block, as a C library writes it
     result = _run("import os\n"

@@ -67,9 +67,10 @@ def leaf_log_values(layout, params, x, mask, marginalize="sum"):
     if marginalize not in MARGINALIZE:
         raise ValueError(f"Expected `marginalize` in {MARGINALIZE}. "
                          f"Received: marginalize={marginalize!r}")
-    # The mask is transposed as floats: oneDNN logs an ERROR line for a bool transpose.
+    # The mask is transposed as floats: oneDNN logs an ERROR line for a bool transpose. Made
+    # with `where`, not a cast, since Grappler moves a cast below a transpose (and back to bool).
     x_t = tf.transpose(x)                                                # [C, B]
-    mask_t = tf.transpose(tf.cast(mask, tf.float32)) > 0.5               # [C, B]
+    mask_t = tf.transpose(tf.where(mask, 1.0, 0.0)) > 0.5                # [C, B]
     parts = []
     if len(layout.indicator_cols):
         values = tf.gather(x_t, layout.indicator_cols)                   # [Li, B]

@@ -175,34 +175,17 @@ def test_notebook_executes(path, record_property):
         assert re.search(pattern, text), f"{path.name}: expected /{pattern}/ in the outputs"
 
 
-# A known line that training a node-graph model still triggers once per process (TensorFlow's
-# oneDNN build logs this ERROR line for a transpose of anything but floats, then runs its usual
-# kernel; the evidence-mask transpose in spnlab/graph/leaf_values.py is fixed, the op inside
-# the graph training step is not found yet). Where it is the only stderr output the test is an
-# expected failure, not a pass; anything else fails it.
-KNOWN_GRAPH_LINE = re.compile(r"E\d{4} [\d:. ]+ \d+ util\.cc:\d+\] oneDNN supports DT_BOOL only "
-                              r"on platforms with AVX-512\. Falling back to the default "
-                              r"Eigen-based implementation if present\.")
-
-
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=[p.name for p in ALL_NOTEBOOKS])
 def test_notebook_is_quiet(path):
     """No cell writes to stderr and nothing mentions tf.function retracing (the outputs of
     `test_notebook_executes`' run; the tour is executed here)."""
     nb, _ = _execute(path)
-    problems, known = [], []
+    problems = []
     for number, cell in enumerate(nb.cells):
         for output in cell.get("outputs", []) if cell.cell_type == "code" else []:
             text = _text(output)
             if output.get("output_type") == "stream" and output.get("name") == "stderr":
-                lines = [line for line in text.splitlines() if line.strip()]
-                if lines and all(KNOWN_GRAPH_LINE.fullmatch(line) for line in lines):
-                    known.append(number)
-                    continue
                 problems.append(f"cell {number} wrote to stderr:\n{text}")
             elif "retracing" in text:
                 problems.append(f"cell {number} mentions retracing:\n{text}")
     assert not problems, f"{path.name}: " + "\n".join(problems)
-    if known:
-        pytest.xfail(f"{path.name}: cells {known}: the oneDNN DT_BOOL line of a node-graph "
-                     "training step")

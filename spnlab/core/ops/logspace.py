@@ -13,7 +13,14 @@ def safe_max(x, axis, keepdims=True):
     `exp(x - 0) = 0` for those rows, which is exactly right.
     """
     m = tf.stop_gradient(tf.reduce_max(x, axis=axis, keepdims=keepdims))
-    return tf.where(tf.math.is_finite(m), m, tf.zeros_like(m))
+    return tf.where(is_finite(m), m, tf.zeros_like(m))
+
+
+def is_finite(x):
+    """`|x| < inf` (False for NaN), as `tf.math.is_finite` but binary: Grappler moves a unary
+    op with a bool output (IsFinite) above transposes and reshapes, and oneDNN then logs an
+    ERROR line for the bool transpose ("supports DT_BOOL only on platforms with AVX-512")."""
+    return tf.abs(x) < tf.constant(float("inf"), x.dtype)
 
 
 def logsumexp(x, axis, keepdims=False):
@@ -83,6 +90,6 @@ def normalize_log_weights_vjp(accumulators, logspace, d_log_w, axis=-2):
 def log_softmax_safe(x, axis=-1):
     """log-softmax that maps an all-`-inf` row to all `-inf` instead of NaN."""
     lse = logsumexp(x, axis=axis, keepdims=True)
-    finite = tf.math.is_finite(lse)
+    finite = is_finite(lse)
     shifted = x - tf.where(finite, lse, tf.zeros_like(lse))
     return tf.where(finite, shifted, tf.fill(tf.shape(x), tf.constant(-float("inf"), x.dtype)))

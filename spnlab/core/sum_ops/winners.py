@@ -6,7 +6,7 @@ winners `[N]`.
 """
 import tensorflow as tf
 
-from spnlab.core.ops.logspace import log_softmax_safe
+from spnlab.core.ops.logspace import is_finite, log_softmax_safe
 
 
 def argmax_random_ties(scores, generator):
@@ -24,7 +24,7 @@ def sample_categorical(scores, generator):
     """One draw per row from Categorical(softmax(scores)) by the Gumbel-max trick."""
     log_p = log_softmax_safe(scores, axis=-1)                                   # [N, I]
     # An all -inf row has no distribution; fall back to uniform so a winner still exists.
-    log_p = tf.where(tf.math.is_finite(tf.reduce_max(log_p, -1, keepdims=True)),
+    log_p = tf.where(is_finite(tf.reduce_max(log_p, -1, keepdims=True)),
                      log_p, tf.zeros_like(log_p))
     u = generator.uniform(tf.shape(scores), minval=1e-20, maxval=1.0, dtype=scores.dtype)
     gumbel = -tf.math.log(-tf.math.log(u))
