@@ -17,6 +17,7 @@ from spnlab.graph._checks import is_int, short_repr
 from spnlab.graph.dot_format import (ColourScale, Raw, attrs, no_fill, number, quote,
                                      record_text, scope_text)
 from spnlab.graph.dot_edges import EdgeScale, per_edge
+from spnlab.graph.dot_highlight import TREE_PENWIDTH, as_highlight, edge_colour, node_style
 from spnlab.graph.dot_leaves import (check_split, leaves_to_split, piece_id, piece_statement,
                                      used_variables)
 from spnlab.graph.nodes import LeafNode, Node
@@ -111,7 +112,8 @@ class _Drawing:
     """State shared by the node and collapsed views."""
 
     def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                 split_leaves="auto", edge_values=None, titles=None):
+                 split_leaves="auto", edge_values=None, titles=None, highlight=None):
+        self.highlight = as_highlight(highlight)
         self.summaries = compute_graph_up(roots, _summarise)
         self.order = list(self.summaries)
         self.ids = _node_ids(self.order)
@@ -223,7 +225,9 @@ def _node_statement(drawing, node, names):
     extra = drawing.value_lines([node])
     fillcolor, fontcolor = drawing.scale(drawing.fill_of.get(node))
     style = "filled" if fillcolor else None
-    common = dict(tooltip=_tooltip(drawing, node), fillcolor=fillcolor, fontcolor=fontcolor)
+    common = dict(tooltip=_tooltip(drawing, node), fillcolor=fillcolor, fontcolor=fontcolor,
+                  **node_style(drawing.highlight, drawing.highlight and
+                               drawing.highlight.node(node)))
     if node.num_outputs == 1 and node.is_op:
         label = "\n".join([_glyph(node)] + _name_lines(drawing, node, names) + extra)
         return f"  {quote(node_id)}" + attrs(shape="circle", label=label, style=style, **common)
@@ -261,7 +265,9 @@ def _endpoint(drawing, node, index, side):
 def _leaf_pieces(drawing, leaf):
     fillcolor, fontcolor = drawing.scale(drawing.fill_of.get(leaf))
     extra = drawing.value_lines([leaf])
-    return [piece_statement(drawing.ids[leaf], leaf, v, fillcolor, fontcolor, extra)
+    tree, n = drawing.highlight, leaf.num_per_var
+    return [piece_statement(drawing.ids[leaf], leaf, v, fillcolor, fontcolor, extra,
+                            **node_style(tree, tree and tree.node(leaf, range(v * n, (v + 1) * n))))
             for v in drawing.pieces[leaf]]
 
 
@@ -281,17 +287,24 @@ def _node_view(drawing, weights, names):
             tip = ", ".join(([f"w = {drawing.number(weight)}"] if weight is not None else [])
                             + ([f"{drawing.edge_label} = {value + 0.0:g}"] if value is not None
                                else [])) or None
-            colour = drawing.edge_scale(value)
+            tree = drawing.highlight
+            on_tree = tree is not None and tree.edge(node, port, child, index,
+                                                     isinstance(node, BaseSum))
+            colour = edge_colour(tree, on_tree, drawing.edge_scale(value))
+            width = None if weight is None else round(0.5 + 2.5 * weight, 3)
+            if on_tree:
+                width = max(width or 0.0, TREE_PENWIDTH)
             if is_latent:
-                style = attrs(style="dashed", color="gray40")
+                style = attrs(style="dashed", color=edge_colour(tree, on_tree, "gray40"),
+                              penwidth=width)
             elif weight is not None and weights == "width":
                 # No label text: Graphviz lays out edge labels slowly (~3x on a RAT-SPN).
-                style = attrs(penwidth=round(0.5 + 2.5 * weight, 3), tooltip=tip, color=colour)
+                style = attrs(penwidth=width, tooltip=tip, color=colour)
             elif weight is not None and weights:
-                style = attrs(label=drawing.number(weight), penwidth=round(0.5 + 2.5 * weight, 3),
-                              tooltip=tip, color=colour)
+                style = attrs(label=drawing.number(weight), penwidth=width, tooltip=tip,
+                              color=colour)
             else:
-                style = attrs(tooltip=tip, color=colour)
+                style = attrs(tooltip=tip, color=colour, penwidth=width)
             lines.append(f"  {tail} -> {head}{style}")
     return lines
 
@@ -331,7 +344,7 @@ def _collapsed_view(drawing):
 
 def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
            precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto",
-           edge_values=None, edge_label="edge value", titles=None):
+           edge_values=None, edge_label="edge value", titles=None, highlight=None):
     """DOT text (a `digraph`) of the SPN below `roots` (a node or nodes); no rendering.
 
     Args:
@@ -358,6 +371,9 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         edge_label: what the edge values are, for tooltips and the graph label.
         titles: optional dict node name (or node) -> a title shown in the node's label instead
             of its name (and first in its tooltip), e.g. "S2 · {x0 … x15} 16 vars".
+        highlight: optional `InducedTree` (e.g. `induced_tree(root, x, mask)`) drawn in blue,
+            nodes outlined and edges thick, the other edges faded; matched by node name, so it
+            may come from another copy of the same graph. Ignored by the collapsed view.
 
     Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
     children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).
@@ -369,7 +385,7 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
         raise TypeError(f"Expected `edge_label` to be a str. "
                         f"Received: edge_label={short_repr(edge_label)}")
     drawing = _Drawing(roots, values, signals, fill, precision, rankdir, max_scope_vars,
-                       split_leaves, edge_values, titles)
+                       split_leaves, edge_values, titles, highlight)
     drawing.edge_label = edge_label
     legends = [getattr(drawing.scale, "legend", None)]
     if drawing.edge_values and not collapsed:

@@ -64,7 +64,7 @@ def _field(leaf, index):
     return leaf.output_label(index)
 
 
-def piece_statement(leaf_id, leaf, v, fillcolor=None, fontcolor=None, extra=()):
+def piece_statement(leaf_id, leaf, v, fillcolor=None, fontcolor=None, extra=(), **style):
     """The node statement of variable `v` of `leaf`: `{X5|{<o10> 0|<o11> 1}}`, or one field
     `<o5> N(X5)` when the variable has a single output."""
     outputs = range(v * leaf.num_per_var, (v + 1) * leaf.num_per_var)
@@ -80,4 +80,5 @@ def piece_statement(leaf_id, leaf, v, fillcolor=None, fontcolor=None, extra=()):
                          "outputs: " + ", ".join(leaf.output_label(i) for i in outputs)])
     return f"  {quote(piece_id(leaf_id, leaf, v))}" + attrs(
         shape="record", label=Raw(f'"{{{record}}}"'), style="filled" if fillcolor else None,
-        fillcolor=fillcolor, fontcolor=fontcolor, tooltip=tooltip, fontsize=10, height=0.3)
+        fillcolor=fillcolor, fontcolor=fontcolor, tooltip=tooltip, fontsize=10, height=0.3,
+        **style)

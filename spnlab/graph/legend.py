@@ -9,6 +9,7 @@ from typing import NamedTuple, Optional
 from spnlab.graph._checks import short_repr
 from spnlab.graph.dot_edges import EDGE_HIGH, EDGE_LOW
 from spnlab.graph.dot_format import ColourScale, colour, number
+from spnlab.graph.dot_highlight import TREE_COLOUR
 
 SHAPES = (("circle +", "sum node; a rounded box of + fields: the sums of one region"),
           ("circle ×", "product node"),
@@ -31,6 +32,7 @@ class Legend(NamedTuple):
     edge_width: Optional[str]
     node_scale: Optional[ScaleEntry]
     edge_scale: Optional[ScaleEntry]
+    tree: Optional[str] = None       # what the blue (highlighted) part is, when shown
 
 
 def _finite(values, arg):
@@ -47,7 +49,7 @@ def _finite(values, arg):
 
 
 def graph_legend(values=None, node_quantity="node value", edge_values=None,
-                 edge_quantity="edge value", weights=True):
+                 edge_quantity="edge value", weights=True, tree=None):
     """What a drawing's colours and widths mean.
 
     Args:
@@ -58,6 +60,8 @@ def graph_legend(values=None, node_quantity="node value", edge_values=None,
             of arrays), or None.
         edge_quantity: what they are ("winner counts per edge, last step").
         weights: whether edge width shows the sum weight.
+        tree: what a highlighted (blue) tree is, e.g. "the MPE's induced tree of test row 3",
+            or None when none is drawn.
 
     Returns:
         `Legend`; a scale is None when there is nothing finite to colour.
@@ -86,7 +90,9 @@ def graph_legend(values=None, node_quantity="node value", edge_values=None,
             edge_scale = ScaleEntry(edge_quantity, low, high, hexes[0],
                                     hexes[1] if high > low else hexes[0])
     width = "edge width: sum weight (0 thin … 1 thick)" if weights else None
-    return Legend(SHAPES, width, node_scale, edge_scale)
+    if tree is not None and not isinstance(tree, str):
+        raise TypeError(f"Expected `tree` to be a str or None. Received: tree={short_repr(tree)}")
+    return Legend(SHAPES, width, node_scale, edge_scale, tree)
 
 
 def _flat(array):
@@ -121,6 +127,9 @@ def legend_html(legend, precision=2):
     for entry in (legend.node_scale, legend.edge_scale):
         if entry is not None:
             parts.append(_bar(entry, precision))
+    if legend.tree:
+        parts.append(f"<span style='color:{TREE_COLOUR};font-weight:bold'>━━ blue</span>: "
+                     f"{html.escape(legend.tree)} (other edges faded)")
     return ("<div class='spnlab-legend' style='font-size:14px;line-height:1.5'>"
             + "".join(f"<div>{p}</div>" if not p.startswith("<div>") else p for p in parts)
             + "</div>")

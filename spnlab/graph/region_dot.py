@@ -8,6 +8,7 @@ from collections import defaultdict
 
 from spnlab.graph._checks import is_int, short_repr
 from spnlab.graph.dot_format import attrs, quote, scope_text
+from spnlab.graph.dot_highlight import TREE_PENWIDTH, as_highlight, edge_colour, node_style
 from spnlab.graph.scope import get_scopes
 from spnlab.graph.sums import BaseSum
 from spnlab.graph.traversal import as_roots, node_heights
@@ -28,7 +29,7 @@ def region_children(node):
     return found
 
 
-def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
+def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12, highlight=None):
     """DOT text (a `digraph`) of the regions below `roots`, one box per sum node.
 
     Args:
@@ -37,6 +38,8 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
         max_per_level: a region level (sum height) with more regions is drawn as one box
             `"level <h>"` with their count.
         max_scope_vars: longest scope listed in a tooltip.
+        highlight: optional `InducedTree`: the regions it passes through outlined in blue (a
+            level box when one of its regions is), the edges between them blue, others faded.
 
     Box ids are node names; each box's label is its title, its number of sums and scope size.
     """
@@ -48,6 +51,7 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
         raise ValueError(f"Expected `max_per_level` to be an int >= 1. "
                          f"Received: max_per_level={max_per_level!r}")
     titles = titles or {}
+    tree = as_highlight(highlight)
     heights = node_heights(roots)
     scopes = get_scopes(roots)
     regions = [n for n in heights if isinstance(n, BaseSum)]
@@ -59,6 +63,9 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
     def box(node):
         h = heights[node]
         return f"level {h}" if h in lumped else node.name
+
+    on_tree = {box(n) for n in regions if tree is not None and tree.node(n)}
+    tree_edges = {(box(a), box(b)) for a, b in _tree_region_edges(tree, heights)}
 
     lines = ["digraph regions {",
              "  graph" + attrs(rankdir="TB", ranksep=0.4, nodesep=0.15),
@@ -72,7 +79,8 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
             first = titles.get(nodes[0].name, nodes[0].name).split(" · ")[0]
             lines.append(f"  {quote(f'level {h}')}" + attrs(
                 label=f"{len(nodes)} regions ({first})\nscopes of {size} vars",
-                tooltip=f"{len(nodes)} regions: open one to see its nodes", style="dashed"))
+                tooltip=f"{len(nodes)} regions: open one to see its nodes", style="dashed",
+                **node_style(tree, f"level {h}" in on_tree)))
             continue
         for node in nodes:
             scope = frozenset().union(*scopes[node])
@@ -80,13 +88,41 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12):
             sums = f"{node.num_sums} sum" + ("s" if node.num_sums != 1 else "")
             lines.append(f"  {quote(node.name)}" + attrs(
                 label=f"{title}\n{sums}, {len(scope)} vars",
-                tooltip=f"{node.name}\nscope: {scope_text(scope, max_scope_vars)}"))
+                tooltip=f"{node.name}\nscope: {scope_text(scope, max_scope_vars)}",
+                **node_style(tree, node.name in on_tree)))
     edges = defaultdict(int)
     for node in regions:
         for child in region_children(node):
             edges[box(node), box(child)] += 1
     for (tail, head), count in edges.items():
-        extra = attrs(label=f"×{count}", fontsize=10) if head.startswith("level ") and \
-            count > 1 else ""
+        both = (tail, head) in tree_edges
+        extra = attrs(label=f"×{count}" if head.startswith("level ") and count > 1 else None,
+                      fontsize=10 if head.startswith("level ") and count > 1 else None,
+                      color=edge_colour(tree, both, None),
+                      penwidth=TREE_PENWIDTH if tree is not None and both else None)
         lines.append(f"  {quote(tail)} -> {quote(head)}{extra}")
     return "\n".join(lines + ["}"]) + "\n"
+
+
+def _tree_region_edges(tree, nodes):
+    """`{(region, child region)}` the highlighted tree passes (through its products)."""
+    if tree is None:
+        return set()
+    by_name = {n.name: n for n in nodes}
+    below = {}
+    for parent, _, child, _ in tree.edges:
+        below.setdefault(parent, set()).add(child)
+    found = set()
+    for region in (n for n in nodes if isinstance(n, BaseSum) and tree.node(n)):
+        stack, seen = list(below.get(region.name, ())), set()
+        while stack:
+            name = stack.pop()
+            node = by_name.get(name)
+            if name in seen or node is None:
+                continue
+            seen.add(name)
+            if isinstance(node, BaseSum):
+                found.add((region, node))
+            else:
+                stack += below.get(name, ())
+    return found

@@ -14,8 +14,11 @@ from spnlab.graph.region_dot import region_dot
 from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
 from spnlab.lab.graph_model import per_node_edge_values
+from spnlab.lab.masks import masks_for
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.graph_names import focus_options, region_titles
+from spnlab.widgets.inference import offer_masks, query_rows
+from spnlab.widgets.node_details import details_html, node_details
 from spnlab.widgets.node_values import node_edge_values, node_values
 from spnlab.widgets.svg_view import SvgView
 
@@ -42,6 +45,10 @@ LABELLED_EDGES = 40
 REGIONS_PER_LEVEL = 8        # more in one level are one box: ~8 boxes fit 1,180 px at 1:1
 DRAW_CHOICES = [("auto", "auto"), ("regions (overview)", "regions"), ("every node", "nodes"),
                 ("one box per layer", "layers")]
+TREE_CHOICES = [("none", None), ("MPE (max-product)", "max_product"),
+                ("hard EM step", "hard_em")]
+TREE_WORDS = {"max_product": "the MPE's induced tree", "hard_em": "the tree a hard-EM step "
+              "credits"}
 REGION_SHAPES = (("box", "a region: its sums (one sum node), their number and scope size"),
                  ("dashed box", "all regions of a crowded layer; open one to see its nodes"))
 
@@ -67,11 +74,25 @@ class GraphView(SessionView):
         self.info = widgets.HTML()
         self.legend = widgets.HTML()
         self.details = widgets.HTML()                      # the last clicked node's details
+        # The induced tree of one query row, highlighted: what MPE or hard EM selects.
+        self.tree = widgets.Dropdown(options=TREE_CHOICES, value=None,
+                                     description="induced tree")
+        self.tree_row = widgets.BoundedIntText(0, min=0,
+                                               max=max(0, len(query_rows(session)) - 1),
+                                               description="row")
+        self.tree_mask = widgets.Dropdown(options=masks_for(session.data.image_shape),
+                                          value="none", description="hidden")
+        self.tree_info = widgets.HTML()
+        self._drawn, self._titles = {}, {}                 # {name: node / title} drawn
+        self._tree_shown = None
         super().__init__(session, [widgets.HBox([self.signal, self.focus, self.draw,
-                                                 self.info]), self.svg, self.details, self.legend],
-                         **kwargs)
+                                                 self.info]),
+                                   widgets.HBox([self.tree, self.tree_row, self.tree_mask,
+                                                 self.tree_info]),
+                                   self.svg, self.details, self.legend], **kwargs)
         self.svg.on_click(self._open)               # a click on a region box opens it
-        for control in (self.signal, self.draw, self.focus):
+        for control in (self.signal, self.draw, self.focus, self.tree, self.tree_row,
+                        self.tree_mask):
             control.observe(lambda _: self.guarded(self.refresh), "value")
         self.guarded(self.refresh)
 
@@ -94,11 +115,16 @@ class GraphView(SessionView):
             draw = "regions" if too_big or root is whole and num_nodes > AUTO_REGIONS \
                 else "nodes"
         titles = region_titles(root, layers)
+        self._drawn = {n.name: n for n in below}
+        self._titles = titles
+        tree = self._tree(root)
+        tree_words = self._tree_words() if tree is not None else None
         if draw == "regions":
-            dot = region_dot(root, titles=titles, max_per_level=REGIONS_PER_LEVEL)
+            dot = region_dot(root, titles=titles, max_per_level=REGIONS_PER_LEVEL,
+                             highlight=tree)
             self.info.value = (f"{num_nodes:,} nodes, {len(sums):,} regions &middot; open one "
                                f"to see its nodes &middot; step {snapshot.step}")
-            self.legend.value = legend_html(Legend(REGION_SHAPES, None, None, None))
+            self.legend.value = legend_html(Legend(REGION_SHAPES, None, None, None, tree_words))
             return dot
         collapsed = draw == "layers" or num_nodes > MAX_NODES or num_edges > MAX_EDGES
         values, edges = self._colours(snapshot, root, below)
@@ -106,13 +132,45 @@ class GraphView(SessionView):
                            + f" &middot; step {snapshot.step}")
         self.legend.value = legend_html(graph_legend(
             values, NODE_QUANTITY.get(signal, "node value"), None if collapsed else edges,
-            EDGE_QUANTITY, weights=not collapsed))
+            EDGE_QUANTITY, weights=not collapsed, tree=None if collapsed else tree_words))
         # Small graphs show each weight as a number; large ones only as edge width (labels
         # slow Graphviz's layout ~3x and crowd the drawing).
         weights = True if num_edges <= LABELLED_EDGES else "width"
         return to_dot(root, values=values or None, collapsed=collapsed, weights=weights,
                       edge_values=edges or None, edge_label="winner count",
-                      titles=titles)
+                      titles=titles, highlight=tree)
+
+    def _tree(self, root):
+        """The chosen induced tree of the chosen row (None: none chosen), with its log-value
+        in `tree_info`."""
+        self._tree_shown = None
+        method = self.tree.value
+        for control in (self.tree_row, self.tree_mask):
+            control.layout.display = None if method else "none"
+        if method is None:
+            self.tree_info.value = ""
+            return None
+        session = self.session
+        offer_masks(self.tree_mask, session, "none")
+        rows = query_rows(session)
+        self.tree_row.max = max(0, len(rows) - 1)
+        row = min(self.tree_row.value, len(rows) - 1)
+        mask = session.evidence_mask(self.tree_mask.value)[0]
+        tree = session.induced_tree(rows[row], mask, method)
+        what = "MPE log p" if method == "max_product" else "log p(evidence)"
+        off = "" if root is None or any(n is root for n, _ in tree.nodes) or \
+            root.name in {n.name for n, _ in tree.nodes} else \
+            " &middot; the tree does not pass this region"
+        self.tree_info.value = (f"{len(tree.nodes)} nodes &middot; {what} "
+                                f"{tree.log_value:.2f} nats{off}")
+        self._tree_shown = tree
+        return tree
+
+    def _tree_words(self):
+        rows = "test row" if len(self.session.data.test) else "training row"
+        hidden = self.tree_mask.value
+        evidence = "" if hidden == "none" else f", {hidden} hidden"
+        return f"{TREE_WORDS[self.tree.value]} of {rows} {self.tree_row.value}{evidence}"
 
     def _colours(self, snapshot, root, below):
         """`(node values, edge values)` of the drawn nodes for the chosen signal. Counts
@@ -135,12 +193,30 @@ class GraphView(SessionView):
 
     def _open(self, node_id):
         """Open the clicked region (a sum node in the chooser); any other node's details
-        (name, scope, value: its tooltip) appear under the drawing."""
+        (name, kind, scope, value, signal; a sum's weights, winner counts and the induced
+        tree's choice) appear under the drawing."""
         if node_id != self.focus.value and node_id in {v for _, v in self.focus.options}:
             self.focus.value = node_id
-        else:
+            return
+        node = self._drawn.get(node_id.split("/")[0].split("#")[0])
+        if node is None:                                # e.g. a level box: its tooltip
             self.details.value = (f"<pre style='font-size:13px;margin:2px 0'>"
                                   f"{html.escape(self.svg.last_tooltip or node_id)}</pre>")
+            return
+        self.details.value = details_html(self.node_details(node))
+
+    def node_details(self, node):
+        """`NodeDetails` of a drawn node from the session's current taps."""
+        numbers = {}
+        for signal in ("forward", "signal"):
+            values, _ = self._colours(self.session.graph(signal), node, [node])
+            numbers[signal] = (values or {}).get(node.name)
+        counts = None
+        if isinstance(node, BaseSum):
+            _, edges = self._colours(self.session.graph("counts"), node, [node])
+            counts = (edges or {}).get(node.name)
+        return node_details(node, self._titles.get(node.name), numbers["forward"],
+                            numbers["signal"], counts, self._tree_shown)
 
     def _set_focus_options(self, options):
         if list(self.focus.options) != options:

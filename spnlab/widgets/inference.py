@@ -21,7 +21,7 @@ class MarginalsView(SessionView):
     min_step_interval = 0.5
 
     def __init__(self, session, row=0, **kwargs):
-        self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(_rows(session)) - 1),
+        self.row = widgets.BoundedIntText(row, min=0, max=max(0, len(query_rows(session)) - 1),
                                           description="row")
         # Images start with the bottom half hidden; other data with nothing observed (the
         # prior marginals), for clicks on the bars to add evidence.
@@ -29,7 +29,7 @@ class MarginalsView(SessionView):
                                           value="bottom" if session.data.image_shape
                                           else "all", description="hidden")
         self.evidence = self._mask(session)
-        self.values = np.array(_rows(session)[row])                      # what is observed
+        self.values = np.array(query_rows(session)[row])                      # what is observed
         self.figure = figure_widget({"data": [], "layout": {"height": 320}})
         super().__init__(session, [widgets.HBox([self.row, self.mask_kind]), self.figure],
                          **kwargs)
@@ -39,16 +39,16 @@ class MarginalsView(SessionView):
         self.guarded(self.refresh)
 
     def _mask(self, session):
-        _offer_masks(self.mask_kind, session, "all")
+        offer_masks(self.mask_kind, session, "all")
         return session.evidence_mask(self.mask_kind.value)[0]
 
     def _figure(self, session):
-        _offer_masks(self.mask_kind, session, "all")
+        offer_masks(self.mask_kind, session, "all")
         if len(self.values) != session.data.num_vars:                    # rebuilt: new data
-            self.row.max = max(0, len(_rows(session)) - 1)
+            self.row.max = max(0, len(query_rows(session)) - 1)
             self.evidence = self._mask(session)
-            self.values = np.array(_rows(session)[min(self.row.value, self.row.max)])
-        rows = _rows(session)
+            self.values = np.array(query_rows(session)[min(self.row.value, self.row.max)])
+        rows = query_rows(session)
         # images: the row itself beside its marginals (the ground truth of the hidden pixels)
         truth = rows[min(self.row.value, len(rows) - 1)] if session.data.image_shape else None
         if session.data.discrete and (rows.max(initial=0) <= 1 or not session.data.image_shape):
@@ -91,7 +91,7 @@ class MarginalsView(SessionView):
 
     def _on_mask(self):
         self.evidence = self._mask(self.session)
-        self.values = np.array(_rows(self.session)[self.row.value])
+        self.values = np.array(query_rows(self.session)[self.row.value])
         self.refresh()
 
     def refresh(self):
@@ -118,8 +118,8 @@ class CompletionsView(SessionView):
         self.guarded(self.refresh)
 
     def _figure(self, session):
-        x = _rows(session)[:self.num_rows]
-        _offer_masks(self.mask_kind, session, "random")
+        x = query_rows(session)[:self.num_rows]
+        offer_masks(self.mask_kind, session, "random")
         kind = self.mask_kind.value
         mask = session.evidence_mask(kind, num_rows=len(x))
         rows, titles = [x, x], ["original", "masked"]
@@ -135,7 +135,7 @@ class CompletionsView(SessionView):
         redraw(self.figure, self._figure(self.session))
 
 
-def _offer_masks(dropdown, session, fallback):
+def offer_masks(dropdown, session, fallback):
     """Offer only the masks that apply to the session's data (after a rebuild to data without
     images, the half-image masks go, and a chosen one becomes `fallback`). Changes no value
     silently otherwise."""
@@ -147,6 +147,6 @@ def _offer_masks(dropdown, session, fallback):
             dropdown.value = value
 
 
-def _rows(session):
+def query_rows(session):
     """The rows the views query: the test rows, or the training rows when there are none."""
     return session.data.test if len(session.data.test) else session.data.train

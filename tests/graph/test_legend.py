@@ -1,5 +1,6 @@
 """The drawing's legend and per-edge colours: the scales span exactly the values drawn, edge
 colours follow per-edge values (e.g. hard-EM winner counts) and bad arguments are named."""
+import html
 import numpy as np
 import pytest
 
@@ -96,3 +97,13 @@ def test_equal_edge_values_are_all_grey():
     assert {e.attrs["color"] for e in dot.edges if e.tail == "S"} == {"#cccccc"}
     legend = graph_legend(edge_values=zeros)
     assert (legend.edge_scale.low_colour, legend.edge_scale.high_colour) == ("#cccccc",) * 2
+
+
+def test_the_tree_line_says_what_the_blue_part_is():
+    legend = graph_legend(tree="the MPE's induced tree of test row 3")
+    assert legend.tree == "the MPE's induced tree of test row 3"
+    text = legend_html(legend)
+    assert "induced tree of test row 3" in html.unescape(text) and "#1565c0" in text
+    assert "blue" not in legend_html(graph_legend())
+    with pytest.raises(TypeError, match="tree"):
+        graph_legend(tree=3)
