@@ -75,13 +75,16 @@ class GraphView(SessionView):
         self.legend = widgets.HTML()
         self.details = widgets.HTML()                      # the last clicked node's details
         # The induced tree of one query row, highlighted: what MPE or hard EM selects.
+        wide = {"description_width": "initial"}
         self.tree = widgets.Dropdown(options=TREE_CHOICES, value=None,
-                                     description="induced tree")
+                                     description="induced tree", style=wide)
         self.tree_row = widgets.BoundedIntText(0, min=0,
                                                max=max(0, len(query_rows(session)) - 1),
-                                               description="row")
+                                               description="row", style=wide,
+                                               layout=widgets.Layout(width="130px"))
         self.tree_mask = widgets.Dropdown(options=masks_for(session.data.image_shape),
-                                          value="none", description="hidden")
+                                          value="none", description="hidden", style=wide,
+                                          layout=widgets.Layout(width="160px"))
         self.tree_info = widgets.HTML()
         self._drawn, self._titles = {}, {}                 # {name: node / title} drawn
         self._tree_shown = None
@@ -161,7 +164,8 @@ class GraphView(SessionView):
         off = "" if root is None or any(n is root for n, _ in tree.nodes) or \
             root.name in {n.name for n, _ in tree.nodes} else \
             " &middot; the tree does not pass this region"
-        self.tree_info.value = (f"{len(tree.nodes)} nodes &middot; {what} "
+        size = len({node for node, _ in tree.nodes})
+        self.tree_info.value = (f"{size} nodes &middot; {what} "
                                 f"{tree.log_value:.2f} nats{off}")
         self._tree_shown = tree
         return tree

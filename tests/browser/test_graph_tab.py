@@ -90,3 +90,88 @@ def test_default_graph_labels_are_readable_in_two_displays_and_after_a_reload(tm
             browser.close()
     finally:
         lab.close()
+
+
+TREE_CELLS = ["from spnlab.lab import Session\nfrom spnlab.widgets import GraphView\n"
+              "small = GraphView(Session('example', sum_op='hard_em', test_every=0))\nsmall",
+              "big = GraphView(Session('classroom', test_every=0))\nbig"]
+
+_BLUE = """(index) => {
+    const root = document.querySelectorAll('.jp-Notebook .spnlab-svgview')[index];
+    return {edges: root.querySelectorAll('g.edge path[stroke="#1565c0"]').length,
+            nodes: [...root.querySelectorAll('g.node')].filter((g) =>
+                g.querySelector('[stroke="#1565c0"]')).map((g) => g.querySelector('title')
+                .textContent)};
+}"""
+
+
+def _choose(page, cell, label, option):
+    """Pick `option` in the dropdown described `label` of the widget in cell `cell`."""
+    select = page.locator(".jp-Notebook .jp-Cell").nth(cell).locator(
+        ".widget-dropdown", has_text=label).locator("select")
+    select.select_option(label=option)
+
+
+def test_the_induced_tree_is_drawn_in_blue_and_a_click_shows_a_nodes_weights(tmp_path):
+    """Choosing an induced tree in the browser draws it in blue (the hand-built example: the
+    root, one product, its two sums and the leaf, 5 edges; the classroom RAT-SPN: its regions)
+    within 2 s; a click on the root shows its weight table within 2 s."""
+    from playwright.sync_api import sync_playwright
+    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
+              "source": source} for source in TREE_CELLS]
+    (tmp_path / "tree.ipynb").write_text(json.dumps({"cells": cells, "metadata": {
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lab = JupyterLab(tmp_path, ARTIFACTS / "jupyterlab_tree.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                        headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{lab.url}/lab/tree/tree.ipynb?reset&token={lab.token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+            page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector("
+                                   "'.jp-StatusBar-Widget, #jp-main-statusbar').innerText)",
+                                   timeout=90_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+            _wait_for_views(page, 2)
+            assert page.evaluate(_BLUE, 0)["edges"] == 0
+            timings = {}
+            for index, cell in ((0, 0), (1, 1)):
+                start = page.evaluate("() => performance.now()")
+                _choose(page, cell, "induced tree", "MPE (max-product)")
+                page.wait_for_function(f"() => ({_BLUE})({index}).edges > 0", timeout=10_000)
+                timings[cell] = page.evaluate("() => performance.now()") - start
+            small, big = page.evaluate(_BLUE, 0), page.evaluate(_BLUE, 1)
+            assert small["edges"] == 5 and len(small["nodes"]) == 5, small
+            assert "S" in small["nodes"] and "X" in small["nodes"]
+            assert big["nodes"] and big["edges"] > 0, big
+            assert all(ms < 2000 for ms in timings.values()), timings
+            # a click on the root node of the small drawing
+            box = page.evaluate("""() => {
+                const root = document.querySelectorAll('.jp-Notebook .spnlab-svgview')[0];
+                const g = [...root.querySelectorAll('g.node')].find(
+                    (g) => g.querySelector('title').textContent === 'S');
+                const r = g.getBoundingClientRect();
+                return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+            }""")
+            start = page.evaluate("() => performance.now()")
+            page.mouse.click(box["x"], box["y"])
+            details = page.locator(".jp-Notebook .jp-Cell").nth(0).locator("table")
+            details.wait_for(timeout=10_000)
+            click_ms = page.evaluate("() => performance.now()") - start
+            text = details.inner_text()
+            assert "P1" in text and "P2" in text and click_ms < 2000, (text, click_ms)
+            page.screenshot(path=str(ARTIFACTS / "graph_tree.png"), full_page=True)
+            page.locator(".jp-Notebook .spnlab-svgview").nth(1).scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / "graph_tree_regions.png"), full_page=True)
+            print(f"tree drawn after {timings[0]:.0f} ms (example), {timings[1]:.0f} ms "
+                  f"(classroom); node details after {click_ms:.0f} ms")
+            assert errors == []
+            browser.close()
+    finally:
+        lab.close()
