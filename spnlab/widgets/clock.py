@@ -45,6 +45,11 @@ _CSS = """
 """
 
 
+def _resolve(waiter):
+    if not waiter.done():
+        waiter.set_result(True)
+
+
 class BrowserClock(anywidget.AnyWidget):
     """A small widget that paces a running loop to the browser and shows what keeps the
     kernel busy.
@@ -71,9 +76,12 @@ class BrowserClock(anywidget.AnyWidget):
             return
         self._browser = True
         self._answered = max(self._answered, int(content["pong"]))
-        if self._waiter is not None and not self._waiter.done() \
-                and self._answered >= self.ping:
-            self._waiter.set_result(True)
+        waiter = self._waiter
+        if waiter is not None and not waiter.done() and self._answered >= self.ping:
+            # Through the loop's self-pipe: ipykernel 7 can run this handler while its loop
+            # sits in select() without a wake-up, so a plain set_result was seen only at the
+            # next timer (a Play started by a button click waited the whole 3 s timeout).
+            waiter.get_loop().call_soon_threadsafe(_resolve, waiter)
 
     async def round_trip(self, timeout=3.0):
         """Ping the browser and wait for its answer (at most `timeout` s). Returns whether a

@@ -63,6 +63,26 @@ def test_clock_without_a_browser_only_yields():
     clock.close()
 
 
+def test_an_answer_handled_outside_the_loops_callbacks_still_wakes_the_wait():
+    """ipykernel 7 can run a comm handler while its asyncio loop sits in select() with no
+    wake-up (a Play started by a button click): the answer must wake the loop itself, not
+    wait for the next timer (it waited the whole 5 s time-out here before the fix)."""
+    import threading
+    clock = BrowserClock()
+    clock._on_message(clock, {"pong": 0}, [])
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        threading.Timer(0.1, lambda: clock._on_message(clock, {"pong": 1}, [])).start()
+        start = loop.time()
+        answered = await clock.round_trip(timeout=5)
+        return answered, loop.time() - start
+
+    answered, waited = asyncio.run(main())
+    assert answered is True and waited < 1.0, waited
+    clock.close()
+
+
 def test_clock_waits_for_the_browsers_answer_to_its_ping_and_stops_pacing_after_a_time_out():
     clock = BrowserClock()
     clock._on_message(clock, {"pong": 0}, [])          # a view rendered: a browser is there
