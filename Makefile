@@ -30,6 +30,7 @@ bench: $(STAMP)          ## speed and memory figures (never part of `make test`)
 	$(BIN)/python benchmarks/bench_graph_eval.py
 	$(BIN)/python benchmarks/bench_widget_step.py
 	$(BIN)/python benchmarks/bench_widget_bytes.py
+	$(BIN)/python benchmarks/bench_graph_render.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache
