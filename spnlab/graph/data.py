@@ -41,8 +41,10 @@ def check_data(columns, x, evidence_mask=None, arg="x"):
     if hasattr(x, "numpy"):
         x = x.numpy()
     x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
-        raise TypeError(f"Expected `{arg}` to hold numbers. Received: {arg}.dtype={x.dtype}")
+    if x.dtype == object or np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number)
+                                                       or x.dtype == bool):
+        # complex: a cast to float would drop the imaginary part without a word
+        raise TypeError(f"Expected `{arg}` to hold real numbers. Received: {arg}.dtype={x.dtype}")
     widths = expected_widths(columns)
     if x.ndim != 2 or x.shape[1] not in widths:
         raise ValueError(f"Expected `{arg}` of shape {_width_text(columns)}. "

@@ -15,6 +15,7 @@ from spnlab.core.ops.logspace import normalize_log_weights, normalize_weights
 from spnlab.core.layers.sum_layers import resolve_sum_op
 from spnlab.graph.evaluate import upward
 from spnlab.graph.leaf_params import LocationScaleParameters
+from spnlab.core.ops.checks import step_after_check
 from spnlab.graph.leaf_values import extend_columns, leaf_log_values
 from spnlab.graph.plan import compile_plan
 from spnlab.graph.serialize import graph_from_config, graph_to_config
@@ -159,6 +160,20 @@ class GraphModel(keras.Model):
         return self.upward(self.leaf_log_values(x, mask))[:, None]       # [B, 1]
 
     # -- training ------------------------------------------------------------------------------
+    def train_step(self, data):
+        return step_after_check(super().train_step, self._check_x, data)
+
+    def test_step(self, data):
+        return step_after_check(super().test_step, self._check_x, data)
+
+    def _check_x(self, x):
+        """`x` after the data checks (in a traced step every op of the step waits for them)."""
+        if tf.executing_eagerly():
+            return x
+        checked, _ = extend_columns(self.plan.columns, x)
+        with tf.control_dependencies([checked]):
+            return tf.identity(x)
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         # Unsupervised: the core losses ignore y_true, so train on `x` alone.
         if y is None:

@@ -6,6 +6,7 @@ max-product MPE the log-density at the leaf's mode (`"max"`; an indicator's mode
 """
 import tensorflow as tf
 
+from spnlab.core.ops.checks import after, check_real_dtype
 from spnlab.graph.data import check_data
 
 NEG_INF = float("-inf")
@@ -20,6 +21,8 @@ def extend_columns(columns, x, mask=None):
     if tf.executing_eagerly():
         data = check_data(columns, x, mask)
         return tf.constant(data.x), tf.constant(data.mask)
+    x = tf.convert_to_tensor(x)
+    check_real_dtype(x, "x")                   # a complex cast would drop the imaginary part
     x = tf.cast(x, tf.float32)
     mask = tf.ones_like(x, tf.bool) if mask is None else tf.cast(mask, tf.bool)
     widths = (len(columns.data), full)
@@ -27,20 +30,22 @@ def extend_columns(columns, x, mask=None):
         raise ValueError(f"Expected `x` with {widths[0]} or {full} columns. "
                          f"Received: x.shape={tuple(x.shape)}")
     width = tf.shape(x)[1]                       # Keras may retrace with an unknown width
-    tf.debugging.Assert(tf.logical_or(tf.equal(width, widths[0]), tf.equal(width, full)),
-                        [f"Expected `x` with {widths[0]} or {full} columns. Received:", width])
+    checks = [tf.debugging.Assert(
+        tf.logical_or(tf.equal(width, widths[0]), tf.equal(width, full)),
+        [f"Expected `x` with {widths[0]} or {full} columns. Received:", width])]
     extra = tf.stack([tf.shape(x)[0], full - width])
     x = tf.reshape(tf.concat([x, tf.zeros(extra, x.dtype)], axis=1), [-1, full])
     mask = tf.reshape(tf.concat([mask, tf.zeros(extra, tf.bool)], axis=1), [-1, full])
-    _assert_valid(columns, x, mask)
-    return tf.where(mask, x, 0.0), mask
+    checks += _assert_valid(columns, x, mask)
+    # everything computed from the data (an optimiser's update) waits for the checks
+    return after(checks, tf.where(mask, x, 0.0)), mask
 
 
 def _assert_valid(columns, x, mask):
-    """Traced counterpart of `check_data`: raises InvalidArgumentError when run on bad data."""
-    ok = tf.logical_or(tf.math.is_finite(x), tf.logical_not(mask))
-    tf.debugging.Assert(tf.reduce_all(ok), ["Expected finite `x` values where observed. "
-                                            "Received:", tf.boolean_mask(x, ~ok)[:1]])
+    """Traced counterpart of `check_data`: the assertions that fail on bad data."""
+    ok = tf.logical_or(tf.abs(x) < float("inf"), tf.logical_not(mask))
+    checks = [tf.debugging.Assert(tf.reduce_all(ok), [
+        "Expected finite `x` values where observed. Received:", tf.boolean_mask(x, ~ok)[:1]])]
     discrete = [(c, v.num_vals) for c, v in enumerate(columns.variables)
                 if v.num_vals is not None]
     if discrete:
@@ -49,9 +54,10 @@ def _assert_valid(columns, x, mask):
         in_range = (tf.equal(values, tf.round(values)) & (values >= 0.0)
                     & (values < tf.constant(num_vals, tf.float32)))
         ok = tf.logical_or(in_range, tf.logical_not(tf.gather(mask, list(cols), axis=1)))
-        tf.debugging.Assert(tf.reduce_all(ok), [
+        checks.append(tf.debugging.Assert(tf.reduce_all(ok), [
             "Expected `x` values of discrete variables to be integers in [0, num_vals). "
-            "Received:", tf.boolean_mask(values, ~ok)[:1]])
+            "Received:", tf.boolean_mask(values, ~ok)[:1]]))
+    return checks
 
 
 def leaf_log_values(layout, params, x, mask, marginalize="sum"):

@@ -66,7 +66,8 @@ def check_array(x, arg_name):
     if hasattr(x, "numpy"):
         x = x.numpy()
     x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+    if x.dtype == object or np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number)
+                                                       or x.dtype == bool):
         raise TypeError(f"Expected `{arg_name}` to hold numbers. Received dtype {x.dtype}")
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise ValueError(f"Expected `{arg_name}` of shape [num_rows, num_vars]. "

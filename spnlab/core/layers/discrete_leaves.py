@@ -3,6 +3,7 @@ import keras
 import tensorflow as tf
 
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
+from spnlab.core.ops.checks import after, check_real_dtype
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
@@ -20,11 +21,12 @@ def check_discrete_values(x, num_values, arg_name="x"):
         `x`; in a graph, made to depend on the assertions, so that nothing computed from it
         (an optimiser update) can run when they fail.
     """
-    if not tf.executing_eagerly():
-        x = tf.convert_to_tensor(x)
-        with tf.control_dependencies(_assert_discrete_values(x, num_values, arg_name)):
-            return tf.identity(x)
     x = tf.convert_to_tensor(x)
+    check_real_dtype(x, arg_name)
+    if x.dtype == tf.bool:                      # binary data as bool: False/True are 0/1
+        x = tf.cast(x, tf.int32)
+    if not tf.executing_eagerly():
+        return after(_assert_discrete_values(x, num_values, arg_name), x)
     if x.dtype.is_floating:
         if not bool(tf.reduce_all(tf.math.is_finite(x))):
             raise ValueError(f"Expected finite `{arg_name}` values. Received NaN or inf in {arg_name}.")
@@ -61,6 +63,10 @@ class IndicatorLeaf(BaseLeaf):
 
     def _build_parameters(self, shape):
         self._param_shape = shape
+
+    def check_input(self, x, arg_name="x"):
+        """Integers in [0, num_components) (bool read as 0/1); see `BaseLeaf.check_input`."""
+        return check_discrete_values(x, self.num_components, arg_name)
 
     def call(self, x, evidence_mask=None, marginalize="sum"):
         x = check_discrete_values(x, self.num_components)
@@ -131,6 +137,10 @@ class CategoricalLeaf(BaseLeaf):
                                                             params.dtype))
             return tf.math.log(tf.where(total > 0, tf.math.divide_no_nan(params, total), uniform))
         return tf.nn.log_softmax(params, axis=-1)
+
+    def check_input(self, x, arg_name="x"):
+        """Integers in [0, num_categories) (bool read as 0/1); see `BaseLeaf.check_input`."""
+        return check_discrete_values(x, self.num_categories, arg_name)
 
     def call(self, x, evidence_mask=None, marginalize="sum"):
         x = check_discrete_values(x, self.num_categories)

@@ -10,6 +10,8 @@ LibSPN-Keras.
 import keras
 import tensorflow as tf
 
+from spnlab.core.ops.checks import check_finite_values, check_real_dtype
+
 LEAF_CONFIG_KEYS = ("num_components",)
 
 
@@ -28,6 +30,18 @@ class BaseLeaf(keras.layers.Layer):
             raise ValueError("Expected `num_components` to be a positive int. "
                              f"Received: num_components={num_components!r}")
         self.num_components = num_components
+
+    def check_input(self, x, arg_name="x"):
+        """The data this leaf reads, checked (see `spnlab.core.ops.checks`): real, finite
+        numbers, all observed (queries with evidence masks check theirs first). A model calls it on its raw input, before
+        Keras casts that to the input dtype (which would floor 0.5 to 0 for an int model).
+        Discrete leaves also require integers in range and read bool as 0/1."""
+        x = tf.convert_to_tensor(x)
+        check_real_dtype(x, arg_name)
+        if x.dtype == tf.bool:
+            raise TypeError(f"Expected `{arg_name}` to hold real numbers for the continuous "
+                            f"{type(self).__name__}. Received dtype bool")
+        return check_finite_values(x, arg_name)
 
     def build(self, input_shape):
         if len(input_shape) != 4 or any(d is None for d in input_shape[1:]):

@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from spnlab.core.constraints import GreaterEqualEpsilon
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
+from spnlab.core.ops.checks import check_finite_values, check_real_dtype
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
@@ -109,6 +110,12 @@ class LocationScaleLeafBase(BaseLeaf):
     def location_and_scale(self):
         """Current location and scale, `[1, S, D, K, V]` each."""
         return self._loc_scale_from(self._parameter_tensors())
+
+    def call(self, x, evidence_mask=None, marginalize="sum"):
+        check_real_dtype(tf.convert_to_tensor(x), "x")
+        # NaN or inf where observed would give a NaN log-likelihood (and NaN EM statistics)
+        x = check_finite_values(x, "x", None if evidence_mask is None else evidence_mask)
+        return super().call(x, evidence_mask=evidence_mask, marginalize=marginalize)
 
     # -- BaseLeaf hooks ----------------------------------------------------------------
     def _log_prob(self, x):

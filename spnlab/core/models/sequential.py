@@ -7,6 +7,7 @@ from spnlab.core.layers.leaves_base import BaseLeaf
 from spnlab.core.layers.products import DenseProduct, ReduceProduct
 from spnlab.core.layers.regions import PermuteAndPadScopesRandom
 from spnlab.core.layers.sum_layers import SumLayerBase
+from spnlab.core.ops.checks import step_after_check
 from spnlab.core.queries.inference import complete_from_leaves
 from spnlab.core.queries.runner import check_data, empty_data, run_to_leaves
 
@@ -54,6 +55,15 @@ class SequentialSumProductNetwork(keras.Sequential):
                 layer.set_factors(factors)
         super().__init__(layers=layers, **kwargs)
 
+    def __call__(self, *args, **kwargs):
+        # The leaf checks the raw data before Keras casts it to the input dtype (an int model
+        # would floor 0.5 to 0 and train on it); in `fit` the step depends on the check.
+        leaf = self.leaf
+        if args and leaf is not None and not keras.backend.is_keras_tensor(args[0]) \
+                and not isinstance(args[0], (tuple, list, dict)):
+            args = (leaf.check_input(args[0], "x"),) + args[1:]
+        return super().__call__(*args, **kwargs)
+
     def call(self, inputs, training=None, mask=None, **kwargs):
         if not self.fuse_products or keras.backend.is_keras_tensor(inputs) or kwargs:
             return super().call(inputs, training=training, mask=mask, **kwargs)
@@ -63,6 +73,15 @@ class SequentialSumProductNetwork(keras.Sequential):
         return h
 
     # -- training -------------------------------------------------------------------------
+    def train_step(self, data):
+        return step_after_check(super().train_step, self._check_x, data)
+
+    def test_step(self, data):
+        return step_after_check(super().test_step, self._check_x, data)
+
+    def _check_x(self, x):
+        return x if self.leaf is None else self.leaf.check_input(x, "x")
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.unsupervised and y is None:
             y = tf.stop_gradient(y_pred)

@@ -225,7 +225,9 @@ def check_data(model, x, evidence_mask=None, arg_name="x", mask_name="evidence_m
     if isinstance(x, tf.Tensor):
         x = x.numpy()
     x = np.asarray(x)
-    if x.dtype == object or not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+    if x.dtype == object or np.iscomplexobj(x) or not (np.issubdtype(x.dtype, np.number)
+                                                       or x.dtype == bool):
+        # complex: a cast to float would drop the imaginary part without a word
         raise TypeError(f"Expected `{arg_name}` to hold numbers. Received dtype {x.dtype}")
     if is_spatial(model):
         _check_spatial_x(model, x, arg_name)
