@@ -113,8 +113,8 @@ class _Drawing:
 
     def __init__(self, roots, values, signals, fill, precision, rankdir, max_scope_vars,
                  split_leaves="auto", edge_values=None, titles=None, highlight=None):
-        self.highlight = as_highlight(highlight)
         self.summaries = compute_graph_up(roots, _summarise)
+        self.highlight = as_highlight(highlight, self.summaries)
         self.order = list(self.summaries)
         self.ids = _node_ids(self.order)
         self.edge_values = per_edge(edge_values, self.summaries)
@@ -291,7 +291,7 @@ def _node_view(drawing, weights, names):
             on_tree = tree is not None and tree.edge(node, port, child, index,
                                                      isinstance(node, BaseSum))
             colour = edge_colour(tree, on_tree, drawing.edge_scale(value))
-            width = None if weight is None else round(0.5 + 2.5 * weight, 3)
+            width = None if weight is None or not weights else round(0.5 + 2.5 * weight, 3)
             if on_tree:
                 width = max(width or 0.0, TREE_PENWIDTH)
             if is_latent:
@@ -342,6 +342,12 @@ def _collapsed_view(drawing):
     return lines
 
 
+def node_ids(roots):
+    """`{node: DOT id}` of the nodes `to_dot(roots)` draws (ids of repeated names get `#2`,
+    `#3`, ... as there); a split leaf's variable record is `"<id>/<variable name>"`."""
+    return _node_ids(list(compute_graph_up(as_roots(roots), lambda node, inputs: None)))
+
+
 def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill="auto",
            precision=2, names=False, rankdir="TB", max_scope_vars=12, split_leaves="auto",
            edge_values=None, edge_label="edge value", titles=None, highlight=None):
@@ -373,7 +379,8 @@ def to_dot(roots, values=None, signals=None, weights=True, collapsed=False, fill
             of its name (and first in its tooltip), e.g. "S2 · {x0 … x15} 16 vars".
         highlight: optional `InducedTree` (e.g. `induced_tree(root, x, mask)`) drawn in blue,
             nodes outlined and edges thick, the other edges faded; matched by node name, so it
-            may come from another copy of the same graph. Ignored by the collapsed view.
+            may come from another copy of the same graph (matched by name). Ignored by the
+            collapsed view.
 
     Node ids are the node names (a repeated name gets `#2`, `#3`); edges go from a node to its
     children (`"S":o1:s -> "L":o3:n` for outputs of multi-output nodes, rankdir TB).

@@ -6,7 +6,9 @@ largest weighted value `value(child) + log w (+ its latent indicator's value)`. 
 leaves give their mode's density): the tree is the MPE's induced tree and its log-value the
 MPE's log-probability. Under "hard_em" they come from the ordinary sum pass (unobserved
 leaves give 1): the tree is what a hard-EM step credits for this sample (LibSPN-Keras'
-completion). Ties go to the first child (the TF passes break them at random).
+completion). "unweighted_hard_em" is the same pass with each sum's choice made without its
+weights (`value(child)` alone), as unweighted hard EM picks its winners. Ties go to the first
+child (the TF passes break them at random).
 """
 from typing import NamedTuple
 
@@ -17,7 +19,7 @@ from spnlab.graph.data import check_data
 from spnlab.graph.queries import as_model
 from spnlab.graph.sums import BaseSum
 
-INDUCED_METHODS = ("max_product", "hard_em")
+INDUCED_METHODS = ("max_product", "hard_em", "unweighted_hard_em")
 
 
 class InducedTree(NamedTuple):
@@ -44,7 +46,7 @@ def induced_tree(spn, x, evidence_mask=None, method="max_product", variables=Non
         spn: a root node or a `GraphModel`.
         x: one row `[C]` (or `[1, C]`) of the graph's columns; unobserved entries any value.
         evidence_mask: `[C]` bool, True where observed (None: all observed).
-        method: "max_product" or "hard_em".
+        method: "max_product", "hard_em" or "unweighted_hard_em".
     """
     if method not in INDUCED_METHODS:
         raise ValueError(f"Expected `method` in {INDUCED_METHODS}. Received: method={method!r}")
@@ -56,7 +58,7 @@ def induced_tree(spn, x, evidence_mask=None, method="max_product", variables=Non
                          f"{x.shape}")
     if evidence_mask is not None:
         evidence_mask = np.asarray(evidence_mask, bool).reshape(1, -1)
-    op, marginalize = mpe_pass(method)
+    op, marginalize = mpe_pass("max_product" if method == "max_product" else "hard_em")
     model = as_model(spn, variables)
     data = check_data(model.plan.columns, x, evidence_mask)
     leaves = model.leaf_log_values(data.x, data.mask, marginalize=marginalize)
@@ -65,10 +67,11 @@ def induced_tree(spn, x, evidence_mask=None, method="max_product", variables=Non
     levels = [level.numpy() for level in levels]
     values = {node: levels[level][rows, 0] for node, (level, rows) in
               model.plan.addresses.items()}                              # {node: [outputs]}
-    return _select(_root(spn), values, float(root_value.numpy()[0]))
+    return _select(_root(spn), values, float(root_value.numpy()[0]),
+                   weighted=method != "unweighted_hard_em")
 
 
-def _select(root, values, log_value):
+def _select(root, values, log_value, weighted=True):
     """Walk down from the root's output 0 keeping what each node selects."""
     nodes, edges, chosen = set(), set(), {}
     stack, seen = [(root, 0)], set()
@@ -89,9 +92,10 @@ def _select(root, values, log_value):
                 n = len(children)
                 for i, pick in enumerate(picks):
                     pick.append((latent.node, latent.indices[out * n + i]))
-            with np.errstate(divide="ignore"):
-                score = np.log(node.weight_values[out]) + np.array(
-                    [sum(values[c][k] for c, k in pick) for pick in picks], float)
+            score = np.array([sum(values[c][k] for c, k in pick) for pick in picks], float)
+            if weighted:
+                with np.errstate(divide="ignore"):
+                    score = score + np.log(node.weight_values[out])
             best = int(np.argmax(score))
             chosen[(node, out)] = best
             children_kept = picks[best]

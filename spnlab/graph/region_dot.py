@@ -51,8 +51,8 @@ def region_dot(roots, titles=None, max_per_level=24, max_scope_vars=12, highligh
         raise ValueError(f"Expected `max_per_level` to be an int >= 1. "
                          f"Received: max_per_level={max_per_level!r}")
     titles = titles or {}
-    tree = as_highlight(highlight)
     heights = node_heights(roots)
+    tree = as_highlight(highlight, heights)
     scopes = get_scopes(roots)
     regions = [n for n in heights if isinstance(n, BaseSum)]
     levels = defaultdict(list)
@@ -108,21 +108,19 @@ def _tree_region_edges(tree, nodes):
     """`{(region, child region)}` the highlighted tree passes (through its products)."""
     if tree is None:
         return set()
-    by_name = {n.name: n for n in nodes}
-    below = {}
-    for parent, _, child, _ in tree.edges:
-        below.setdefault(parent, set()).add(child)
+    by_key = {tree.key(n): n for n in nodes}
+    below = tree.below()
     found = set()
     for region in (n for n in nodes if isinstance(n, BaseSum) and tree.node(n)):
-        stack, seen = list(below.get(region.name, ())), set()
+        stack, seen = list(below.get(tree.key(region), ())), set()
         while stack:
-            name = stack.pop()
-            node = by_name.get(name)
-            if name in seen or node is None:
+            key = stack.pop()
+            node = by_key.get(key)
+            if key in seen or node is None:
                 continue
-            seen.add(name)
+            seen.add(key)
             if isinstance(node, BaseSum):
                 found.add((region, node))
             else:
-                stack += below.get(name, ())
+                stack += below.get(key, ())
     return found

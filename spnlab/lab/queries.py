@@ -222,8 +222,8 @@ class QueryMixin:
 
     def induced_tree(self, x, evidence_mask=None, method="max_product"):
         """The induced tree of one row on the node graph that `graph()` draws (its node names
-        are the drawing's): what MPE ("max_product") or a hard-EM step ("hard_em") selects for
-        it. See `spnlab.graph.induced_tree`.
+        are the drawing's): what MPE ("max_product") or a hard-EM step ("hard_em",
+        "unweighted_hard_em") selects for it. See `spnlab.graph.induced_tree`.
 
         Args:
             x: one row `[num_vars]`; evidence_mask: `[num_vars]` bool (None: all observed).
@@ -235,6 +235,7 @@ class QueryMixin:
                              f"shape {x.shape}")
         if is_graph_model(self.model):
             with self._busy("induced tree", query=True):
+                self.model.write_back()          # the tree picks by the learned weights
                 return induced_tree(self.model, x, evidence_mask, method)
         graph = self.graph(None).graph
         with self._busy("induced tree", query=True):

@@ -4,17 +4,20 @@ Rendering goes through `spnlab.graph.render.LayoutCache` (the layout is computed
 structure; redraws reuse it), which like `render_svg` falls back to a WebAssembly Graphviz
 when the `dot` program is missing, so the view never fails with ExecutableNotFound.
 """
+import contextlib
 import html
 
 import ipywidgets as widgets
 
 from spnlab.graph import to_dot, topological_order
+from spnlab.graph.dot import node_ids
 from spnlab.graph.legend import Legend, graph_legend, legend_html
 from spnlab.graph.region_dot import region_dot
 from spnlab.graph.render import LayoutCache
 from spnlab.graph.sums import BaseSum
 from spnlab.lab.graph_model import per_node_edge_values
 from spnlab.lab.masks import masks_for
+from spnlab.lab.ops import label_name
 from spnlab.widgets._base import SessionView
 from spnlab.widgets.graph_names import focus_options, region_titles
 from spnlab.widgets.inference import offer_masks, query_rows
@@ -47,8 +50,9 @@ DRAW_CHOICES = [("auto", "auto"), ("regions (overview)", "regions"), ("every nod
                 ("one box per layer", "layers")]
 TREE_CHOICES = [("none", None), ("MPE (max-product)", "max_product"),
                 ("hard EM step", "hard_em")]
-TREE_WORDS = {"max_product": "the MPE's induced tree", "hard_em": "the tree a hard-EM step "
-              "credits"}
+TREE_WORDS = {"max_product": "the MPE's induced tree",
+              "hard_em": "the tree a hard-EM step credits",
+              "unweighted_hard_em": "the tree an unweighted hard-EM step credits"}
 REGION_SHAPES = (("box", "a region: its sums (one sum node), their number and scope size"),
                  ("dashed box", "all regions of a crowded layer; open one to see its nodes"))
 
@@ -94,10 +98,15 @@ class GraphView(SessionView):
                                                  self.tree_info]),
                                    self.svg, self.details, self.legend], **kwargs)
         self.svg.on_click(self._open)               # a click on a region box opens it
+        self._refreshing = False
         for control in (self.signal, self.draw, self.focus, self.tree, self.tree_row,
                         self.tree_mask):
-            control.observe(lambda _: self.guarded(self.refresh), "value")
+            control.observe(self._on_control, "value")
         self.guarded(self.refresh)
+
+    def _on_control(self, _):
+        if not self._refreshing:
+            self.guarded(self.refresh)
 
     def dot(self):
         """The DOT text the view draws (also handy to save); also sets the legend."""
@@ -118,10 +127,12 @@ class GraphView(SessionView):
             draw = "regions" if too_big or root is whole and num_nodes > AUTO_REGIONS \
                 else "nodes"
         titles = region_titles(root, layers)
-        self._drawn = {n.name: n for n in below}
+        self._drawn = {node_id: n for n, node_id in node_ids(root).items()}   # by DOT id
         self._titles = titles
         tree = self._tree(root)
         tree_words = self._tree_words() if tree is not None else None
+        if tree is not None and draw == "layers":
+            self.tree_info.value += " &middot; not drawn in the per-layer view"
         if draw == "regions":
             dot = region_dot(root, titles=titles, max_per_level=REGIONS_PER_LEVEL,
                              highlight=tree)
@@ -133,9 +144,12 @@ class GraphView(SessionView):
         values, edges = self._colours(snapshot, root, below)
         self.info.value = (f"{num_nodes:,} nodes" + (" (collapsed)" if collapsed else "")
                            + f" &middot; step {snapshot.step}")
+        # with a tree shown its blue and grey replace the count colours (counts stay in the
+        # edges' tooltips and a clicked sum's details)
         self.legend.value = legend_html(graph_legend(
-            values, NODE_QUANTITY.get(signal, "node value"), None if collapsed else edges,
-            EDGE_QUANTITY, weights=not collapsed, tree=None if collapsed else tree_words))
+            values, NODE_QUANTITY.get(signal, "node value"),
+            None if collapsed or tree is not None else edges, EDGE_QUANTITY,
+            weights=not collapsed, tree=None if collapsed else tree_words))
         # Small graphs show each weight as a number; large ones only as edge width (labels
         # slow Graphviz's layout ~3x and crowd the drawing).
         weights = True if num_edges <= LABELLED_EDGES else "width"
@@ -144,8 +158,8 @@ class GraphView(SessionView):
                       titles=titles, highlight=tree)
 
     def _tree(self, root):
-        """The chosen induced tree of the chosen row (None: none chosen), with its log-value
-        in `tree_info`."""
+        """The chosen induced tree of the chosen row (None: none chosen, or it failed: the
+        error is shown in `tree_info`, the drawing goes on without it)."""
         self._tree_shown = None
         method = self.tree.value
         for control in (self.tree_row, self.tree_mask):
@@ -154,12 +168,22 @@ class GraphView(SessionView):
             self.tree_info.value = ""
             return None
         session = self.session
-        offer_masks(self.tree_mask, session, "none")
         rows = query_rows(session)
-        self.tree_row.max = max(0, len(rows) - 1)
+        # fitting the choosers to the data must not redraw from inside this redraw
+        with self.tree_row.hold_trait_notifications(), \
+                self.tree_mask.hold_trait_notifications(), self._quiet():
+            offer_masks(self.tree_mask, session, "none")
+            self.tree_row.max = max(0, len(rows) - 1)
         row = min(self.tree_row.value, len(rows) - 1)
-        mask = session.evidence_mask(self.tree_mask.value)[0]
-        tree = session.induced_tree(rows[row], mask, method)
+        mask = session.evidence_mask(self.tree_mask.value, num_rows=row + 1)[row]
+        method = self._method(method)
+        try:
+            tree = session.induced_tree(rows[row], mask, method)
+        except Exception as error:  # noqa: BLE001 - shown beside the chooser
+            self.tree_info.value = (f"<span style='color:#b00020'>no tree: "
+                                    f"{html.escape(type(error).__name__)}: "
+                                    f"{html.escape(str(error))}</span>")
+            return None
         what = "MPE log p" if method == "max_product" else "log p(evidence)"
         off = "" if root is None or any(n is root for n, _ in tree.nodes) or \
             root.name in {n.name for n, _ in tree.nodes} else \
@@ -170,11 +194,26 @@ class GraphView(SessionView):
         self._tree_shown = tree
         return tree
 
+    def _method(self, method):
+        """"hard_em" as the session trains: unweighted when a layer runs unweighted hard EM."""
+        if method == "hard_em" and any(label_name(op) == "unweighted_hard_em"
+                                       for op in self.session.sum_ops.values()):
+            return "unweighted_hard_em"
+        return method
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        self._refreshing = True
+        try:
+            yield
+        finally:
+            self._refreshing = False
+
     def _tree_words(self):
         rows = "test row" if len(self.session.data.test) else "training row"
         hidden = self.tree_mask.value
         evidence = "" if hidden == "none" else f", {hidden} hidden"
-        return f"{TREE_WORDS[self.tree.value]} of {rows} {self.tree_row.value}{evidence}"
+        return f"{TREE_WORDS[self._method(self.tree.value)]} of {rows} {self.tree_row.value}{evidence}"
 
     def _colours(self, snapshot, root, below):
         """`(node values, edge values)` of the drawn nodes for the chosen signal. Counts
@@ -202,7 +241,7 @@ class GraphView(SessionView):
         if node_id != self.focus.value and node_id in {v for _, v in self.focus.options}:
             self.focus.value = node_id
             return
-        node = self._drawn.get(node_id.split("/")[0].split("#")[0])
+        node = self._drawn.get(node_id.split("/")[0])        # a split leaf's variable record
         if node is None:                                # e.g. a level box: its tooltip
             self.details.value = (f"<pre style='font-size:13px;margin:2px 0'>"
                                   f"{html.escape(self.svg.last_tooltip or node_id)}</pre>")

@@ -3,12 +3,15 @@ its forward value and backward signal, and for a sum its weights per child (with
 winner counts and the child the induced tree picks, when shown). Pure functions: `NodeDetails`
 holds the numbers (tested), `details_html` writes them."""
 import html
+import numbers
 from typing import NamedTuple, Optional
 
 import numpy as np
 
+from spnlab.graph._checks import short_repr
 from spnlab.graph.dot_format import scope_text
 from spnlab.graph.dot_highlight import TREE_COLOUR
+from spnlab.graph.nodes import Node
 from spnlab.graph.scope import get_scopes
 from spnlab.graph.sums import BaseSum
 
@@ -42,6 +45,15 @@ def node_details(node, title=None, value=None, signal=None, counts=None, tree=No
         counts: `[num_sums, num_children]` per-edge values of a sum (e.g. winner counts).
         tree: an `InducedTree` whose choices at this node are marked.
     """
+    if not isinstance(node, Node):
+        raise TypeError(f"Expected `node` to be a graph node. Received: node={short_repr(node)}")
+    for arg, x in (("value", value), ("signal", signal)):
+        if x is not None and (isinstance(x, bool) or not isinstance(x, numbers.Real)):
+            raise TypeError(f"Expected `{arg}` to be a real number or None. "
+                            f"Received: {arg}={short_repr(x)}")
+    if tree is not None and not isinstance(getattr(tree, "chosen", None), dict):
+        raise TypeError(f"Expected `tree` to be an InducedTree or None. "
+                        f"Received: tree={short_repr(tree)}")
     scopes = get_scopes(node)[node]
     scope = scope_text(frozenset().union(*scopes), max_scope_vars)
     weights, children, chosen = None, (), {}
@@ -52,7 +64,8 @@ def node_details(node, title=None, value=None, signal=None, counts=None, tree=No
         if counts is not None:
             counts = np.asarray(counts, float)
             if counts.shape != weights.shape:
-                counts = None
+                raise ValueError(f"Expected `counts` of the weights' shape {weights.shape}. "
+                                 f"Received: counts.shape={counts.shape}")
         if tree is not None:
             chosen = {out: pos for (n, out), pos in tree.chosen.items() if n.name == node.name}
     else:

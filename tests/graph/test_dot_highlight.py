@@ -4,9 +4,11 @@ against the tree's own edges on random SPNs and a RAT-SPN's node graph."""
 import numpy as np
 import pytest
 
-from spnlab.graph import poon_domingos_example, random_spn, to_dot
+from spnlab.graph import (IndicatorLeaf, Product, Sum, poon_domingos_example, random_spn,
+                          to_dot)
+from spnlab.graph.dot import node_ids
 from spnlab.graph.dot_highlight import FADED_COLOUR, TREE_COLOUR
-from spnlab.graph.induced import induced_tree
+from spnlab.graph.induced import InducedTree, induced_tree
 from spnlab.graph.region_dot import region_dot
 from spnlab.graph.render import LayoutCache
 from tests.graph.dot_parser import parse_dot
@@ -79,6 +81,7 @@ def test_split_leaves_outline_the_chosen_variables_only():
     leaf_pieces = {n for n in nodes if "/" in n}
     # every variable is in the tree once (a full row), so each variable's record is outlined
     assert len(leaf_pieces) == 6
+    assert len([e for e in edges if "/" in e[2]]) == 6        # one blue edge into each
     # and the blue edge into it reaches the port of the observed value
     for t, _, head, port in edges:
         if "/" in head:
@@ -99,8 +102,33 @@ def test_the_region_overview_outlines_the_regions_the_tree_passes():
 
 
 def test_a_bad_highlight_names_the_argument():
-    with pytest.raises(TypeError, match="highlight"):
-        to_dot(poon_domingos_example().root, highlight={"S"})
+    for bad in ({"S"}, [("S", 0)], InducedTree({("S", 0)}, set(), {}, 0.0)):
+        with pytest.raises(TypeError, match="highlight"):
+            to_dot(poon_domingos_example().root, highlight=bad)
+
+
+def test_repeated_names_are_told_apart_when_the_tree_is_of_the_drawn_graph():
+    """Two sub-networks with the same node names: only the one the tree takes is blue."""
+    leaf = IndicatorLeaf(2, 2, variables=["X1", "X2"], name="X")
+    a1, b1 = Sum((leaf, [0, 1]), weights=[0.9, 0.1], name="A"), \
+        Sum((leaf, [2, 3]), weights=[0.9, 0.1], name="B")
+    a2, b2 = Sum((leaf, [0, 1]), weights=[0.1, 0.9], name="A"), \
+        Sum((leaf, [2, 3]), weights=[0.1, 0.9], name="B")
+    root = Sum(Product(a1, b1, name="P1"), Product(a2, b2, name="P2"), weights=[0.5, 0.5],
+               name="S")
+    tree = induced_tree(root, [0, 0])                        # P1: 0.5 * 0.81 > 0.5 * 0.01
+    ids = node_ids(root)
+    nodes, edges, _ = _blue(to_dot(root, highlight=tree))
+    assert nodes == {"S", "P1", ids[a1], ids[b1], "X"}
+    assert ids[a2] not in nodes and ids[a2] != ids[a1]
+    assert {(t, h) for t, _, h, _ in edges} == {("S", "P1"), ("P1", ids[a1]),
+                                                 ("P1", ids[b1]), (ids[a1], "X"),
+                                                 (ids[b1], "X")}
+
+
+def test_edges_without_weights_shown_keep_their_width():
+    dot = parse_dot(to_dot(poon_domingos_example().root, weights=False))
+    assert all("penwidth" not in e.attrs for e in dot.edges)
 
 
 def test_moving_the_highlight_keeps_the_layout():

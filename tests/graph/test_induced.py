@@ -122,6 +122,30 @@ def test_hard_em_tree_follows_the_largest_weighted_child_of_the_sum_pass(name):
             assert scores[picked] == pytest.approx(max(scores), rel=1e-5), (node.name, row)
 
 
+@pytest.mark.parametrize("name", sorted(SPNS))
+def test_unweighted_hard_em_tree_follows_the_largest_child_value_whatever_its_weight(name):
+    for root, columns, row, tree in _cases(name, "unweighted_hard_em"):
+        cache = {}
+        assert tree.log_value == pytest.approx(
+            np.log(_polynomial(root, 0, row, columns, cache)), abs=1e-5)
+        for (node, out), picked in tree.chosen.items():
+            scores = [np.prod([_polynomial(c, k, row, columns, cache) for c, k in pick])
+                      for pick in _picks(node, out)]
+            assert scores[picked] == pytest.approx(max(scores), rel=1e-5), (node.name, row)
+
+
+def test_the_unweighted_choice_differs_from_the_weighted_one_where_weights_decide():
+    """S = 0.7 P1 + 0.3 P2 with X1 hidden, X2 = 0: P1 = S11 S21 = 1 * 0.3 and P2 = 1 * 0.2, so
+    both pick P1; with X2 = 0 and the root weights swapped to 0.3 / 0.7, hard EM picks P2
+    (0.7 * 0.2 > 0.3 * 0.3) and unweighted hard EM still P1 (0.3 > 0.2)."""
+    root = poon_domingos_example().root
+    root.weights.assign([[0.3, 0.7]])
+    x, mask = [0, 0], [False, True]
+    picks = {m: induced_tree(root, x, mask, m).chosen[(root, 0)]
+             for m in ("hard_em", "unweighted_hard_em")}
+    assert picks == {"hard_em": 1, "unweighted_hard_em": 0}
+
+
 def test_names_and_bad_input():
     root = poon_domingos_example().root
     names, edges = induced_tree_names(induced_tree(root, [0, 1]))

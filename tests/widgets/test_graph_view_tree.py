@@ -137,3 +137,45 @@ def test_a_rat_spn_tree_outlines_one_partition_of_the_variables_per_region_level
     view.refresh()
     assert "does not pass this region" in view.tree_info.value
     view.close()
+
+
+def test_node_details_name_bad_arguments():
+    from spnlab.graph import poon_domingos_example
+    from spnlab.widgets.node_details import node_details
+    root = poon_domingos_example().root
+    with pytest.raises(TypeError, match="`node`"):
+        node_details("S")
+    with pytest.raises(TypeError, match="`value`"):
+        node_details(root, value="abc")
+    with pytest.raises(ValueError, match=r"`counts` of the weights' shape \(1, 2\)"):
+        node_details(root, counts=np.ones((2, 2)))
+    with pytest.raises(TypeError, match="`tree`"):
+        node_details(root, tree=object())
+
+
+def test_unweighted_hard_em_sessions_get_the_unweighted_tree():
+    session = Session("example", sum_op="unweighted_hard_em", seed=0, test_every=0)
+    session.run(2, progress=False)
+    view = GraphView(session)
+    view.tree.value, view.tree_mask.value = "hard_em", "none"
+    assert "unweighted hard-EM step" in view.legend.value
+    x = session.data.test[view.tree_row.value]
+    nodes = _nodes(session)
+    # unweighted: the product whose children's values are larger, whatever the root weights
+    k = int(np.argmax([nodes[f"S1{k + 1}"].weight_values[0][x[0]]
+                       * nodes[f"S2{k + 1}"].weight_values[0][x[1]] for k in range(2)])) + 1
+    assert ("S", f"P{k}") in _blue(view.dot())[1]
+    view.close()
+
+
+def test_a_failing_tree_is_shown_beside_the_chooser_and_the_drawing_goes_on(monkeypatch):
+    session = Session("example", seed=0, test_every=0)
+    view = GraphView(session)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+    monkeypatch.setattr(session, "induced_tree", broken)
+    view.tree.value = "max_product"
+    assert "no tree: RuntimeError: boom" in view.tree_info.value
+    assert parse_dot(view.dot()).nodes and view.error.value == ""
+    view.close()
