@@ -7,15 +7,14 @@ distribution whatever constraint a user picks.
 import keras
 import tensorflow as tf
 
+from spnlab.core.ops.checks import check_number
 from spnlab.core.ops.xla import xla_when_large
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
 
 def _check_number(name, value):
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"Expected `{name}` to be a number. Received: {name}={value!r}")
-    return float(value)
+    return check_number(name, value)
 
 
 @register

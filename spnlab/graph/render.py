@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 
+from spnlab.core.ops.checks import check_number
 from spnlab.graph._checks import short_repr
 
 ENGINES = ("auto", "dot", "wasm")
@@ -98,6 +99,7 @@ def render_svg(dot_text, engine="auto", layout="dot", timeout=60):
     if not isinstance(layout, str) or not layout.isidentifier():
         raise ValueError(f"Expected `layout` to be a Graphviz layout name such as 'dot'. "
                          f"Received: layout={layout!r}")
+    timeout = check_number("timeout", timeout, low=0.0, low_open=True)
     return _render(dot_text, engine, layout, timeout, "svg")
 
 
@@ -139,6 +141,7 @@ class LayoutCache:
     def __init__(self, engine="auto", layout="dot", timeout=60):
         if engine not in ENGINES:
             raise ValueError(f"Expected `engine` in {ENGINES}. Received: engine={engine!r}")
+        timeout = check_number("timeout", timeout, low=0.0, low_open=True)
         self.engine, self.layout, self.timeout = engine, layout, timeout
         self._heads = None
         self._positions = None

@@ -4,7 +4,12 @@ Image masks ("top", "bottom", "left", "right" halves hidden) need the data's ima
 "random" hides a fraction of the variables with a seeded generator; "none" hides nothing and
 "all" hides everything.
 """
+import math
+import numbers
+
 import numpy as np
+
+from spnlab.core.ops.checks import check_number
 
 MASKS = ("none", "all", "top", "bottom", "left", "right", "random")
 IMAGE_MASKS = ("top", "bottom", "left", "right")
@@ -33,9 +38,7 @@ def evidence_mask(kind, num_rows, num_vars, image_shape=None, hidden_fraction=0.
     if kind in ("none", "all"):
         return np.full((num_rows, num_vars), kind == "none")
     if kind == "random":
-        if not 0 <= hidden_fraction <= 1:
-            raise ValueError("Expected `hidden_fraction` in [0, 1]. "
-                             f"Received: hidden_fraction={hidden_fraction!r}")
+        check_number("hidden_fraction", hidden_fraction, low=0.0, high=1.0)
         rng = np.random.default_rng(seed)
         return rng.random((num_rows, num_vars)) >= hidden_fraction
     if image_shape is None or int(np.prod(image_shape)) != num_vars:
@@ -59,6 +62,12 @@ def evidence_from_dict(evidence, num_vars, dtype=np.int32):
         if isinstance(var, bool) or not isinstance(var, (int, np.integer)) \
                 or not 0 <= var < num_vars:
             raise ValueError(f"Expected evidence variables in [0, {num_vars}). Received: {var!r}")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) \
+                or not math.isfinite(value) or \
+                (np.issubdtype(dtype, np.integer) and value != round(value)):
+            kind = "an integer" if np.issubdtype(dtype, np.integer) else "a finite number"
+            raise ValueError(f"Expected the value of variable {var} to be {kind}. "
+                             f"Received: evidence[{var!r}]={value!r}")
         x[0, var] = value
         mask[0, var] = True
     return x, mask

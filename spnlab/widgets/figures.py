@@ -147,6 +147,10 @@ def marginals_figure(probabilities, image_shape=None, evidence=None, value=1, tr
     p = np.asarray(probabilities, float)
     if p.ndim != 2:
         raise ValueError(f"Expected `probabilities` of shape [V, K]. Received shape {p.shape}")
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) \
+            or not 0 <= value < p.shape[1]:
+        raise ValueError(f"Expected `value` to be a state in [0, {p.shape[1]}). "
+                         f"Received: value={value!r}")
     if image_shape is not None:
         rows, cols = image_shape
         if rows * cols != p.shape[0]:

@@ -383,6 +383,23 @@ CONSTRUCTOR_CASES = {
                           "Expected `num_sums` to be a positive int. Received: num_sums=0"),
     "ratspn_leaf": (lambda: spnk.ratspn(num_vars=6, depth=1, leaf="normal"), TypeError,
                     "Received: leaf='normal'"),
+    # NaN or nonsense that used to give silent NaN log-likelihoods or truncated indices
+    "normalize_eps_nan": (lambda: L.NormalizeStandardScore(normalization_epsilon=float("nan")),
+                          ValueError, "Expected `normalization_epsilon` to be a finite number "
+                          "in [0.0, inf). Received: normalization_epsilon=nan"),
+    "normalize_eps_negative": (lambda: L.NormalizeStandardScore(normalization_epsilon=-1),
+                               ValueError, "Received: normalization_epsilon=-1.0"),
+    "normal_min_scale_nan": (lambda: L.NormalLeaf(2, min_scale=float("nan")), ValueError,
+                             "Expected `min_scale` to be a finite number in (0.0, inf). "
+                             "Received: min_scale=nan"),
+    "normal_min_scale_0": (lambda: L.NormalLeaf(2, min_scale=0), ValueError,
+                           "Received: min_scale=0.0"),
+    "constraint_eps_inf": (lambda: spnk.constraints.GreaterEqualEpsilon(float("inf")),
+                           ValueError, "Received: epsilon=inf"),
+    "permutations_fraction": (lambda: L.PermuteAndPadScopes([[0.5, 1.7]]), ValueError,
+                              "Expected integer `permutations`. Received: 0.5"),
+    "permutations_strings": (lambda: L.PermuteAndPadScopes([["a", "b"]]), TypeError,
+                             "Expected `permutations` to hold integers. Received dtype <U1"),
 }
 
 
@@ -391,6 +408,39 @@ def test_bad_constructor_argument(case):
     make, exc, message = CONSTRUCTOR_CASES[case]
     with pytest.raises(exc, match=re.escape(message)):
         make()
+
+
+def test_zero_evidence_inference_needs_a_positive_size():
+    model = spnk.ratspn(num_vars=NUM_VARS, depth=1, num_repetitions=2, num_input_distributions=2,
+                        num_sums=2, seed=0)
+    for size in (-2, 0, 1.5, True):
+        with pytest.raises(ValueError, match=re.escape(f"positive int. Received: {size!r}")):
+            model.zero_evidence_inference(size=size)
+
+
+def _permuted_spn_layers(permutation):
+    return [keras.Input(shape=[4], dtype="int32"), L.FlatToRegions(num_decomps=1),
+            L.IndicatorLeaf(num_components=2), L.PermuteAndPadScopes([permutation]),
+            L.DenseProduct(num_factors=2), L.DenseSum(num_sums=2),
+            L.ReduceProduct(num_factors=2), L.RootSum()]
+
+
+def test_a_repeated_scope_warns_and_validate_says_which_product():
+    """LibSPN-Keras accepts [[0, 0, 2, 3]]: the SPN is not decomposable and its 16 states'
+    probabilities do not sum to 1 (measured by enumeration here)."""
+    import itertools
+    import warnings
+    from spnlab.graph import from_layer_model, validate
+    with pytest.warns(UserWarning, match=r"row 0 repeats scope\(s\) \[0\].*not decomposable"):
+        model = spnk.SequentialSumProductNetwork(_permuted_spn_layers([0, 0, 2, 3]))
+    states = np.array(list(itertools.product([0, 1], repeat=4)))
+    assert abs(np.exp(spnk.log_likelihood(model, states)).sum() - 1) > 0.01
+    report = str(validate(from_layer_model(model).root))
+    assert "is not decomposable" in report and "x0" in report
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # a proper permutation: no warning
+        model = spnk.SequentialSumProductNetwork(_permuted_spn_layers([1, 0, 3, 2]))
+    assert np.exp(spnk.log_likelihood(model, states)).sum() == pytest.approx(1, abs=1e-5)
 
 
 def test_default_sum_op_unchanged_after_bad_context():

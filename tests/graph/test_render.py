@@ -90,6 +90,9 @@ def test_missing_wasm_renderer_is_a_clear_error(monkeypatch):
     ({"dot_text": b"digraph {}"}, TypeError, "dot_text=b'digraph {}'"),
     ({"dot_text": "digraph {}", "engine": "cairo"}, ValueError, "engine='cairo'"),
     ({"dot_text": "digraph {}", "layout": "dot; rm"}, ValueError, "layout='dot; rm'"),
+    ({"dot_text": "digraph {}", "timeout": -1}, ValueError, "timeout=-1.0"),
+    ({"dot_text": "digraph {}", "timeout": float("nan")}, ValueError, "timeout=nan"),
+    ({"dot_text": "digraph {}", "timeout": "60"}, TypeError, "timeout='60'"),
 ])
 def test_bad_arguments(kwargs, error, text):
     with pytest.raises(error) as info:

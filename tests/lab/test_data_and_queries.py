@@ -47,6 +47,18 @@ def test_masks():
         evidence_mask("diagonal", 1, 64)
     with pytest.raises(ValueError, match="image_shape"):
         evidence_mask("top", 1, 10)
+    with pytest.raises(TypeError, match="Expected `hidden_fraction` to be a number. "
+                                        "Received: hidden_fraction='x'"):
+        evidence_mask("random", 2, 3, hidden_fraction="x")
+    with pytest.raises(ValueError, match="Received: hidden_fraction=nan"):
+        evidence_mask("random", 2, 3, hidden_fraction=float("nan"))
+    # an integer variable's value is an integer: 0.7 used to be stored as 0
+    for bad in (0.7, float("nan"), True, "1"):
+        with pytest.raises(ValueError, match=r"variable 0 to be an integer. Received: "
+                                             r"evidence\[0\]="):
+            evidence_from_dict({0: bad}, 3)
+    x, _ = evidence_from_dict({0: 0.7}, 3, dtype=np.float32)       # float data keeps it
+    assert x[0, 0] == np.float32(0.7)
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,6 @@
 """The pure figure functions: the numbers drawn are the numbers given, in the right places."""
+import re
+
 import numpy as np
 import pytest
 
@@ -42,6 +44,10 @@ def test_marginal_image_is_drawn_top_row_first_with_evidence_marks():
     np.testing.assert_allclose(bars["data"][1]["y"], p1)
     with pytest.raises(ValueError, match="image_shape"):
         F.marginals_figure(probs, image_shape=(2, 2))
+    for bad in (5, 2, -1, 1.0, True):             # two states: 0 and 1 (5 was an IndexError)
+        with pytest.raises(ValueError, match=re.escape(f"state in [0, 2). Received: "
+                                                       f"value={bad!r}")):
+            F.marginals_figure(probs, value=bad)
 
 
 def test_marginal_image_beside_its_ground_truth_with_hover_rows_and_a_legend_for_evidence():

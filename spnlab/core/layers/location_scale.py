@@ -6,7 +6,7 @@ import tensorflow as tf
 
 from spnlab.core.constraints import GreaterEqualEpsilon
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
-from spnlab.core.ops.checks import check_finite_values, check_real_dtype
+from spnlab.core.ops.checks import check_finite_values, check_number, check_real_dtype
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
@@ -45,7 +45,7 @@ class LocationScaleLeafBase(BaseLeaf):
         self.scale_trainable = bool(scale_trainable)
         self.use_accumulators = bool(use_accumulators)
         self.scale_constraint = keras.constraints.get(scale_constraint)
-        self.min_scale = float(min_scale)
+        self.min_scale = check_number("min_scale", min_scale, low=0.0, low_open=True)
 
     def _build_parameters(self, shape):
         loc0 = tf.convert_to_tensor(self.location_initializer(shape, dtype="float32"))

@@ -3,6 +3,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from spnlab.core.ops.checks import check_number
+
 register = keras.saving.register_keras_serializable(package="spnlab")
 
 
@@ -63,7 +65,8 @@ class NormalizeStandardScore(keras.layers.Layer):
         axes = getattr(axes, "value", axes)
         if axes not in self.AXES:
             raise ValueError(f"Expected `axes` in {self.AXES}. Received: axes={axes!r}")
-        self.normalization_epsilon = float(normalization_epsilon)
+        self.normalization_epsilon = check_number("normalization_epsilon",
+                                                  normalization_epsilon, low=0.0)
         self.axes = axes
 
     def build(self, input_shape):

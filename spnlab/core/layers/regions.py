@@ -1,4 +1,6 @@
 """From flat data to region tensors, and scope permutations with padding."""
+import warnings
+
 import keras
 import numpy as np
 import tensorflow as tf
@@ -43,6 +45,20 @@ class FlatToRegions(keras.layers.Layer):
         return {**super().get_config(), "num_decomps": self.num_decomps}
 
 
+def _integer_array(values, arg):
+    """An int32 array of integer-valued `values` (0.5 or 1.7 is an error, not truncated)."""
+    array = np.asarray(values)
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.integer)
+                                     or np.issubdtype(array.dtype, np.floating)):
+        raise TypeError(f"Expected `{arg}` to hold integers. Received dtype {array.dtype}")
+    if np.issubdtype(array.dtype, np.floating):
+        bad = ~np.isfinite(array) | (array != np.round(array))
+        if bad.any():
+            raise ValueError(f"Expected integer `{arg}`. Received: "
+                             f"{float(array[bad].ravel()[0])!r}")
+    return array.astype(np.int32)
+
+
 @register
 class PermuteAndPadScopes(keras.layers.Layer):
     """Reorder scopes per decomposition; `-1` inserts a padding scope (log 1 = 0, marginalised).
@@ -52,12 +68,17 @@ class PermuteAndPadScopes(keras.layers.Layer):
 
     Args:
         permutations: int array `[num_decomps, S']` (a single row is used for every decomp).
+
+    A scope repeated within a row (LibSPN-Keras accepts it) makes the products above it use
+    a variable twice: the SPN is no longer decomposable and its probabilities no longer sum
+    to 1. It is allowed, with a warning at build; `spnlab.graph.validate` of the expanded
+    model names the product.
     """
 
     def __init__(self, permutations=None, **kwargs):
         super().__init__(**kwargs)
         self._initial_permutations = (None if permutations is None
-                                      else np.asarray(permutations, dtype=np.int32))
+                                      else _integer_array(permutations, "permutations"))
         if self._initial_permutations is not None and self._initial_permutations.ndim != 2:
             raise ValueError("Expected `permutations` of shape [num_decomps, num_scopes_out]. "
                              f"Received shape {self._initial_permutations.shape}")
@@ -79,6 +100,16 @@ class PermuteAndPadScopes(keras.layers.Layer):
         if perms.min() < -1 or perms.max() >= scopes:
             raise ValueError(f"Expected `permutations` entries in [-1, {scopes}). "
                              f"Received min={perms.min()}, max={perms.max()}")
+        for d, row in enumerate(perms):
+            used = row[row >= 0]
+            if len(np.unique(used)) < len(used):
+                values, counts = np.unique(used, return_counts=True)
+                warnings.warn(
+                    f"{self.name}: `permutations` row {d} repeats scope(s) "
+                    f"{values[counts > 1].tolist()}: the products above use those variables "
+                    "twice, so the SPN is not decomposable and its probabilities do not sum "
+                    "to 1", UserWarning, stacklevel=2)
+                break
         self.permutations = self.add_weight(
             name="permutations", shape=perms.shape, dtype="int32", trainable=False,
             initializer=lambda *_, **__: tf.constant(perms, tf.int32))

@@ -107,6 +107,10 @@ def num_variables(model):
 def empty_data(model, num_samples):
     """All-unobserved data for `num_samples` draws: zeros `[n, *data_shape]` (int32 for
     discrete leaves, else float32) and an all-False evidence mask of the same shape."""
+    if isinstance(num_samples, bool) or not isinstance(num_samples, (int, np.integer)) \
+            or num_samples < 1:
+        raise ValueError(f"Expected the number of rows (`num_samples`, `size`) to be a positive "
+                         f"int. Received: {num_samples!r}")
     shape = data_shape(model)
     if shape is None or any(d is None for d in shape):
         raise ValueError("Expected a model with a known input shape to draw data without `x`. "
