@@ -98,8 +98,17 @@ def graph_from_config(config):
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise ValueError(f"Expected a graph config with format {FORMAT!r}. "
                          f"Received: {short_repr(config)}")
-    variables = [Variable(v["name"], v["num_vals"]) for v in config["variables"]]
-    weights = [Weights.from_normalized(w["values"], name=w["name"]) for w in config["weights"]]
+    missing = [k for k in ("variables", "weights", "nodes", "root") if k not in config]
+    if missing:
+        raise ValueError(f"Expected a graph config with keys 'variables', 'weights', 'nodes' "
+                         f"and 'root'. Received one without {missing}")
+    try:
+        variables = [Variable(v["name"], v["num_vals"]) for v in config["variables"]]
+        weights = [Weights.from_normalized(w["values"], name=w["name"])
+                   for w in config["weights"]]
+    except (KeyError, IndexError, TypeError, ValueError) as error:
+        raise ValueError(f"Expected valid 'variables' and 'weights' records in the graph "
+                         f"config ({type(error).__name__}: {error})") from None
     nodes = []
     for i, record in enumerate(config["nodes"]):
         try:
@@ -107,30 +116,51 @@ def graph_from_config(config):
         except (KeyError, IndexError, TypeError) as error:
             raise ValueError(f"Expected a valid node record at nodes[{i}]. "
                              f"Received: {short_repr(record)} ({error})") from None
+    root = _pick(nodes, config["root"], "root", "nodes")
     columns = config.get("columns")
-    return nodes[config["root"]], (None if columns is None else
-                                   tuple(variables[i] for i in columns))
+    try:
+        columns = None if columns is None else tuple(_pick(variables, i, "columns", "variables")
+                                                     for i in columns)
+    except TypeError:
+        raise ValueError(f"Expected 'columns' to be a list of variable indices. "
+                         f"Received: {short_repr(columns)}") from None
+    return root, columns
+
+
+def _pick(items, index, what, among):
+    """`items[index]` for an index in [0, len): a negative index would silently pick another
+    entry (Python counts from the end)."""
+    if isinstance(index, bool) or not isinstance(index, int) or not 0 <= index < len(items):
+        raise (IndexError if what != "root" and what != "columns" else ValueError)(
+            f"Expected `{what}` to index one of the {len(items)} {among} (0 to "
+            f"{len(items) - 1}). Received: {what}={index!r}")
+    return items[index]
 
 
 def _make_node(record, nodes, variables, weights):
     kind, name = record["type"], record["name"]
     if kind == "IndicatorLeaf":
-        node = IndicatorLeaf(variables=[variables[i] for i in record["variables"]], name=name)
+        node = IndicatorLeaf(variables=[_pick(variables, i, "variables", "variables")
+                                        for i in record["variables"]], name=name)
     elif kind in _LOCATION_SCALE:
         node = _LOCATION_SCALE[kind](
             num_components=record["num_components"], loc=record["loc"], scale=record["scale"],
-            variables=[variables[i] for i in record["variables"]], name=name)
+            variables=[_pick(variables, i, "variables", "variables")
+                       for i in record["variables"]], name=name)
     else:
-        inputs = [(nodes[n], indices) for n, indices in record["inputs"]]
+        inputs = [(_pick(nodes, n, "inputs", "earlier nodes"), indices)
+                  for n, indices in record["inputs"]]
         if kind == "Product":
             node = Product(*inputs, name=name)
         elif kind in ("Sum", "ParallelSums"):
             w, rows = record["weights"]
             latent = record.get("latent")
-            latent = None if latent is None else (nodes[latent[0]], latent[1])
+            latent = None if latent is None else (
+                _pick(nodes, latent[0], "latent", "earlier nodes"), latent[1])
             extra = {} if kind == "Sum" else {"num_sums": record["num_sums"]}
             node = (Sum if kind == "Sum" else ParallelSums)(
-                *inputs, weights=(weights[w], rows), latent_indicators=latent, name=name,
+                *inputs, weights=(_pick(weights, w, "weights", "weights"), rows),
+                latent_indicators=latent, name=name,
                 **extra)
         else:
             raise TypeError(f"unknown node type {kind!r}")

@@ -10,6 +10,7 @@
 Nothing is pickled, and nothing is loaded with pickle. The folder is written next to `path`
 first and moved into place at the end, so a failed checkpoint never leaves a half-written one.
 """
+import contextlib
 import json
 import os
 import shutil
@@ -28,9 +29,46 @@ FORMAT = "spnlab.lab.checkpoint"
 VERSION = 1
 
 
+def _check_path(path):
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"Expected `path` to be a str or os.PathLike (a folder). "
+                        f"Received: path={path!r}") from None
+
+
+@contextlib.contextmanager
+def _reading(path, name):
+    """Name the file, and what is wrong with it, in any error raised while reading it (a
+    truncated `state.h5`, broken JSON, a missing entry)."""
+    file = os.path.join(path, name)
+    try:
+        yield file
+    except CheckpointError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, IndexError) as error:
+        what = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+        raise CheckpointError(f"Expected a readable checkpoint file {file!r}. It could not be "
+                              f"read ({what})") from error
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is missing, truncated, corrupt or holds non-finite values."""
+
+
+def _check_finite(arrays, file, what):
+    """Refuse NaN and +inf (corruption); -inf is legal (a log-weight of a zero weight)."""
+    for name, array in arrays:
+        array = np.asarray(array)
+        if np.issubdtype(array.dtype, np.floating) and (np.isnan(array).any()
+                                                         or np.isposinf(array).any()):
+            raise CheckpointError(f"Expected finite {what} in the checkpoint file {file!r}. "
+                                  f"Received NaN or +inf in {name}")
+
+
 def save(session, path):
     """Write `session`'s complete state to the folder `path` (replaced if it exists)."""
-    path = os.fspath(path)
+    path = _check_path(path)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
     state = state_lib.capture(session)
@@ -83,17 +121,24 @@ def _move_into_place(tmp, path):
 
 def load(cls, path):
     """A new `cls` (Session) continuing from the checkpoint folder `path`."""
-    path = os.fspath(path)
+    path = _check_path(path)
     meta_path = os.path.join(path, "session.json")
     if not os.path.isfile(meta_path):
         raise ValueError(f"Expected `path` to be a checkpoint folder. Received: path={path!r}")
-    with open(meta_path) as f:
-        meta = json.load(f)
-    if meta.get("format") != FORMAT or meta.get("version") != VERSION:
-        raise ValueError(f"Expected a {FORMAT} checkpoint of version {VERSION}. Received: "
-                         f"format={meta.get('format')!r}, version={meta.get('version')!r}")
-    config = SessionConfig.from_dict(meta["config"])
-    with h5py.File(os.path.join(path, "state.h5"), "r") as f:
+    with _reading(path, "session.json") as file:
+        with open(file) as f:
+            meta = json.load(f)
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT \
+                or meta.get("version") != VERSION:
+            found = meta if not isinstance(meta, dict) else \
+                f"format={meta.get('format')!r}, version={meta.get('version')!r}"
+            raise CheckpointError(f"Expected a {FORMAT} checkpoint of version {VERSION} in "
+                                  f"{file!r}. Received: {found}")
+        config = SessionConfig.from_dict(meta["config"])
+        for key in ("optimizer_groups", "ops", "stream", "counters", "history", "taps",
+                    "data"):
+            meta[key]                                     # KeyError names a missing entry
+    with _reading(path, "state.h5") as file, h5py.File(file, "r") as f:
         optimizer_state = {g: [np.array(f[f"optimizer/{g}/{i}"]) for i in range(n)]
                            for g, n in meta["optimizer_groups"].items()}
         tap_arrays = {}
@@ -105,10 +150,12 @@ def load(cls, path):
         if "initial" in f:
             n = len(f["initial/values"])
             initial_values = [np.array(f[f"initial/values/{i}"]) for i in range(n)]
+        _check_finite([(f"optimizer/{g}/{i}", v) for g, values in optimizer_state.items()
+                       for i, v in enumerate(values)], file, "optimiser state")
     model = None
     if config.structure == "custom":
-        model = keras.saving.load_model(os.path.join(path, "model.keras"), safe_mode=True,
-                                        compile=False)
+        with _reading(path, "model.keras") as file:
+            model = keras.saving.load_model(file, safe_mode=True, compile=False)
     if config.structure == "example":
         # The teacher and its samples come back from the config's seed, as they were made.
         session = cls(config)
@@ -125,12 +172,15 @@ def load(cls, path):
         else tuple(meta["data"]["image_shape"])
     if initial_values is not None:
         session._initial_custom_state = ([tuple(op) for op in meta["initial_ops"]], initial_values)
-    state = state_lib.SessionState(
-        config=meta["config"], ops=meta["ops"], model_values=None,
-        optimizer_state=optimizer_state, stream=meta["stream"],
-        history=History.from_dict(meta["history"]),
-        taps=records_from_flat(tap_arrays, meta["taps"]), counters=meta["counters"])
-    state_lib.restore(session, state)
-    session.model.load_weights(os.path.join(path, "model.weights.h5"))
+    with _reading(path, "session.json"):         # its history and tap index
+        state = state_lib.SessionState(
+            config=meta["config"], ops=meta["ops"], model_values=None,
+            optimizer_state=optimizer_state, stream=meta["stream"],
+            history=History.from_dict(meta["history"]),
+            taps=records_from_flat(tap_arrays, meta["taps"]), counters=meta["counters"])
+        state_lib.restore(session, state)
+    with _reading(path, "model.weights.h5") as file:
+        session.model.load_weights(file)
+        _check_finite([(w.path, w.numpy()) for w in session.model.weights], file, "weights")
     session._invalidate()
     return session

@@ -68,6 +68,28 @@ def test_bad_configs_are_named():
         graph_to_config("S")
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda c: c.update(root=99), r"Expected `root` to index one of the 8 nodes \(0 to 7\). "
+                                  r"Received: root=99"),
+    (lambda c: c.update(root=-2), r"Received: root=-2"),       # used to return another node
+    (lambda c: c.update(root="7"), r"Received: root='7'"),
+    (lambda c: c.pop("weights"), r"without \['weights'\]"),
+    (lambda c: c.pop("root"), r"without \['root'\]"),
+    (lambda c: c["variables"][0].pop("num_vals"), r"'variables' and 'weights' records"),
+    (lambda c: c["nodes"][-1].update(inputs=[[-1, [0]]]), r"nodes\[7\].*inputs=-1"),
+    (lambda c: c["nodes"][-1].update(weights=[-1, [0]]), r"nodes\[7\].*weights=-1"),
+    (lambda c: c["nodes"][0].update(variables=[0, 5]), r"nodes\[0\].*variables=5"),
+    (lambda c: c.update(columns=[0, -1]), r"Received: columns=-1"),
+])
+def test_indices_out_of_range_and_missing_keys_are_named(change, message):
+    config = graph_to_config(poon_domingos_example().root, columns=poon_domingos_example()
+                             .variables)
+    assert graph_from_config(config)[0].name == "S"
+    change(config)
+    with pytest.raises(ValueError, match=message):
+        graph_from_config(config)
+
+
 @pytest.mark.parametrize("op", ["em", "grad"])
 def test_graph_model_saves_as_keras_and_trains_on_identically(tmp_path, op):
     """After a step, save and load: same log-likelihoods and sum op; one more step on the

@@ -1,5 +1,6 @@
 """Checkpoints resume bit-for-bit: weights, optimiser state, generators, data order, history."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -74,3 +75,61 @@ def test_restore_rejects_what_is_not_a_checkpoint(tmp_path):
         s.checkpoint(tmp_path / "x")
     assert (tmp_path / "x" / "file.txt").read_text() == "keep me"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.fixture
+def saved(tmp_path):
+    s = tiny_session("em")
+    s.run(2, progress=False)
+    path = tmp_path / "ckpt"
+    s.checkpoint(path)
+    return s, path
+
+
+def _truncate(file):
+    data = file.read_bytes()
+    file.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("name, damage", [
+    ("state.h5", _truncate),
+    ("model.weights.h5", _truncate),
+    ("session.json", _truncate),
+    ("session.json", lambda f: f.write_text(json.dumps({**json.loads(f.read_text()),
+                                                       "history": None}))),
+    ("session.json", lambda f: f.write_text("[1, 2]")),
+])
+def test_a_damaged_file_is_named_with_what_is_wrong(saved, name, damage):
+    _, path = saved
+    damage(path / name)
+    with pytest.raises(ValueError, match=re.escape(str(path / name))) as info:
+        Session.restore(path)
+    assert "could not be read" in str(info.value) or "Expected a spnlab" in str(info.value)
+
+
+def test_nan_weights_are_refused_and_a_zero_weights_log_is_not(saved):
+    import h5py
+    s, path = saved
+    with h5py.File(path / "model.weights.h5", "r+") as f:
+        datasets = []
+        f.visititems(lambda name, obj: datasets.append(name)
+                     if isinstance(obj, h5py.Dataset) and obj.dtype.kind == "f" else None)
+        first = f[datasets[0]]
+        values = np.array(first)
+        values.flat[0] = np.nan
+        first[...] = values
+    with pytest.raises(ValueError, match=r"Expected finite weights in the checkpoint file .*"
+                                         r"model\.weights\.h5.*Received NaN or \+inf"):
+        Session.restore(path)
+    with h5py.File(path / "model.weights.h5", "r+") as f:
+        values.flat[0] = -np.inf                               # log of a zero weight: legal
+        f[datasets[0]][...] = values
+    Session.restore(path)
+
+
+def test_a_path_that_is_not_a_path_is_named(saved):
+    s, _ = saved
+    for call in (lambda: s.checkpoint(123), lambda: Session.restore(123)):
+        with pytest.raises(TypeError, match=r"Expected `path` to be a str or os.PathLike "
+                                            r"\(a folder\). Received: path=123"):
+            call()
