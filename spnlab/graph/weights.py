@@ -89,12 +89,14 @@ class Weights:
         if np.any(array < 0):
             raise ValueError(f"Expected non-negative `weights`. "
                              f"Received: weights={short_repr(array)}")
-        totals = array.sum(axis=1, keepdims=True)
-        if np.any(totals <= 0):
-            row = int(np.argmin(totals[:, 0]))
+        peaks = array.max(axis=1, keepdims=True)
+        if np.any(peaks <= 0):
+            row = int(np.argmin(peaks[:, 0]))
             raise ValueError(f"Expected every weight set to have a positive sum. "
                              f"Received: weights[{row}]={short_repr(array[row])}")
-        self._values = read_only(array / totals)
+        # scaled by the largest entry first: [1e308, 1e308] sums to inf, which made it [0, 0]
+        array = array / peaks
+        self._values = read_only(array / array.sum(axis=1, keepdims=True))
 
     def __repr__(self):
         return f"Weights({self.name!r}, shape={list(self._values.shape)})"

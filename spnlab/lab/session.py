@@ -35,6 +35,11 @@ from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord, dead_fraction
     selection_entropy
 from spnlab.lab.trainer import CompiledStep, Evaluator
 
+def _corrupt(array):
+    """NaN or +inf anywhere (a -inf log-weight is a legal zero weight)."""
+    return bool(np.isnan(array).any() or np.isposinf(array).any())
+
+
 # Rows used to check that a switch keeps the distribution.
 SWITCH_CHECK_ROWS = 512
 
@@ -475,11 +480,12 @@ class Session(RunMixin, QueryMixin):
         if np.isnan(train_ll):
             raise FloatingPointError(f"The training log-likelihood of step {number} is NaN; the "
                                      "step was undone. Check the data and learning rates.")
+        # NaN or +inf is corruption; -inf is legal (the log of a zero weight, DESIGN.md)
         bad = [v.name for v in self.model.trainable_variables
-               if not np.isfinite(np.asarray(v.numpy())).all()]
+               if _corrupt(np.asarray(v.numpy()))]
         if bad:
-            raise FloatingPointError(f"Step {number} made {bad} non-finite; the step was undone. "
-                                     "Check the learning rates.")
+            raise FloatingPointError(f"Step {number} made {bad} NaN or +inf; the step was "
+                                     "undone. Check the learning rates.")
         test_ll = None
         if cfg.test_every and number % cfg.test_every == 0 and len(self.data.test):
             test_ll = float(np.mean(self._evaluator(self.data.test)))

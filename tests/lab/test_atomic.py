@@ -132,7 +132,7 @@ def test_a_step_that_makes_weights_non_finite_is_undone():
             return out
 
     session._compiled_step = lambda: Poisoned(real())
-    with pytest.raises(FloatingPointError, match="non-finite"):
+    with pytest.raises(FloatingPointError, match=r"NaN or \+inf"):
         session.step()
     assert session.step_count == 1
     for got, want in zip(session.model.get_weights(), before):

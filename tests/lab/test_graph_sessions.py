@@ -187,3 +187,30 @@ def _graph_variables(session):
     if is_graph_model(session.model):
         return session.model.plan.columns.data
     return session.graph(None).graph.variables
+
+
+def test_an_exact_zero_weight_trains_under_the_gradient_op():
+    """A zero weight is a log-weight of -inf, legal (DESIGN.md): the session's corruption
+    check used to reject it and blame the learning rate. The zero stays zero (its gradient
+    through softmax is 0) and the other weights learn."""
+    ex = poon_domingos_example()
+    ex.root.weights.assign([[1.0, 0.0]])                         # P2 switched off
+    data = _pd_data()
+    session = Session(model=ex.root, data=(data, data[:4]), batch_size=len(data),
+                      test_every=0, seed=0, sum_op="grad")
+    before = session.log_likelihood(data).mean()
+    session.run(5, progress=False)
+    root = session.graph(None).graph.root
+    assert root.weight_values[0][1] == 0.0
+    assert session.log_likelihood(data).mean() > before          # it learned
+    assert np.isfinite([r.train_ll for r in session.history.steps]).all()
+
+
+def test_huge_weights_normalise_without_overflow():
+    from spnlab.graph.weights import Weights
+    np.testing.assert_array_equal(Weights([[1e308, 1e308]]).values, [[0.5, 0.5]])
+    np.testing.assert_allclose(Weights([[1e308, 3e307, 0.0]]).values,
+                               [[1 / 1.3, 0.3 / 1.3, 0.0]], rtol=1e-12)
+    ex = poon_domingos_example()
+    ex.root.weights.assign([[7e307, 3e307]])                     # the example's 0.7 / 0.3
+    assert ex.root.weight_values[0] == pytest.approx([0.7, 0.3])
