@@ -7,7 +7,7 @@ distribution whatever constraint a user picks.
 import keras
 import tensorflow as tf
 
-from spnlab.core.ops.checks import check_number
+from spnlab._args import check_number
 from spnlab.core.ops.xla import xla_when_large
 
 register = keras.saving.register_keras_serializable(package="spnlab")

@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 
-from spnlab.core.ops.checks import check_number
+from spnlab._args import check_number
 from spnlab.graph._checks import short_repr
 
 ENGINES = ("auto", "dot", "wasm")

@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from spnlab.core.ops.checks import check_number
+from spnlab._args import check_number
 
 MASKS = ("none", "all", "top", "bottom", "left", "right", "random")
 IMAGE_MASKS = ("top", "bottom", "left", "right")

@@ -4,9 +4,10 @@ import math
 import keras
 import tensorflow as tf
 
+from spnlab._args import check_number
 from spnlab.core.constraints import GreaterEqualEpsilon
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
-from spnlab.core.ops.checks import check_finite_values, check_number, check_real_dtype
+from spnlab.core.ops.checks import check_finite_values, check_real_dtype
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 

@@ -3,7 +3,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from spnlab.core.ops.checks import check_number
+from spnlab._args import check_number
 
 register = keras.saving.register_keras_serializable(package="spnlab")
 
