@@ -7,6 +7,7 @@ Only colours and pen widths change, never labels or node sizes, so a cached layo
 (`render.LayoutCache`) is reused when the highlight moves.
 """
 from spnlab.graph._checks import short_repr
+from spnlab.graph.nodes import Node
 
 TREE_COLOUR = "#1565c0"       # blue: apart from the grey-to-red scale of edge counts
 FADED_COLOUR = "gray82"       # edges off the tree
@@ -28,8 +29,9 @@ class Highlight:
         try:
             nodes = [(node, int(out)) for node, out in nodes]
             edges = [((p, int(po)), (c, int(co))) for (p, po), (c, co) in edges]
-            names = [n.name for n, _ in nodes] + [n.name for (p, _), (c, _) in edges
-                                                   for n in (p, c)]
+            if not all(isinstance(n, Node) for n in [n for n, _ in nodes]
+                       + [n for (p, _), (c, _) in edges for n in (p, c)]):
+                raise TypeError("not nodes")
         except (TypeError, ValueError, AttributeError):
             raise TypeError(f"Expected `highlight` to be an InducedTree: `nodes` of (node, "
                             f"output) and `edges` of ((node, output), (node, output)). "

@@ -261,7 +261,7 @@ def sample(spn, num_samples=None, x=None, evidence_mask=None, variables=None, se
     op = sample_pass(seed)
     leaf_pass = run_to_leaves(model, data, op)
     draws = _continuous_values(
-        model, lambda: model.leaf_params.sample(op._generator, data.x.shape[0]), data)
+        model, lambda: model.leaf_params.sample(op.generator, data.x.shape[0]), data)
     return _output(_complete(model, leaf_pass, draws), x)
 
 

@@ -19,7 +19,8 @@ from spnlab.lab.events import EVENTS, ObserverError
 from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
 from spnlab.lab.masks import MASKS, evidence_from_dict, evidence_mask
 from spnlab.lab.ops import OPS
-from spnlab.lab.queries import COMPLETION_METHODS, NODE_SIGNALS, GraphSnapshot
+from spnlab.lab.queries import COMPLETION_METHODS, NODE_SIGNALS
+from spnlab.lab.trainable import GraphSnapshot, Trainable, trainable
 from spnlab.lab.session import Session
 from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord
 
@@ -28,5 +29,5 @@ __all__ = [
     "History", "StepRecord", "SwitchRecord", "bits_per_dim", "TapBuffer", "TapRecord",
     "LayerTap", "CompareResult", "compare", "DataSet", "BatchStream", "digits", "from_arrays",
     "MASKS", "evidence_mask", "evidence_from_dict", "COMPLETION_METHODS", "NODE_SIGNALS",
-    "GraphSnapshot",
+    "GraphSnapshot", "Trainable", "trainable",
 ]

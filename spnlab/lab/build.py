@@ -36,11 +36,8 @@ class LayerEntry:
 
 
 def layer_entries(model):
-    """The leaf, sum and product layers of `model` with their keys, in model order. A node
-    graph (`GraphModel`) is one sum layer `S1`: one sum op drives all its sums."""
-    from spnlab.lab.graph_model import is_graph_model
-    if is_graph_model(model):
-        return [LayerEntry("S1", model, "sum", 0)]
+    """The leaf, sum and product layers of a layer model with their keys, in model order (a
+    node graph's single entry: `spnlab.lab.trainable.GraphTrainable`)."""
     entries, counts = [], {"sum": 0, "product": 0}
     for position, layer in enumerate(model.layers):
         if isinstance(layer, SumLayerBase):

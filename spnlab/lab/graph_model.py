@@ -25,12 +25,6 @@ def is_graph_model(model):
     return isinstance(model, GraphModel)
 
 
-def sum_layers_of(model):
-    """A model's sum layers; a node graph (`GraphModel`: one sum op for all its sums, with
-    `sum_op` and `set_sum_op` of its own) is its own single sum layer."""
-    return (model,) if is_graph_model(model) else tuple(model.sum_layers)
-
-
 def as_graph_model(model, sum_op):
     """A `GraphModel` for a root `Node` (data columns: the graph's variables in creation
     order), or the model itself."""

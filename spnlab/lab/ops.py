@@ -102,8 +102,8 @@ def derived_seed(*entropy):
 
 def op_state(op):
     """`(spec, generator_state)` of a live op, enough to rebuild it exactly (JSON-able)."""
-    generator = getattr(op, "_generator", None)
-    state = None if generator is None else [int(v) for v in generator.state.numpy()]
+    generator = op.generator_state()
+    state = None if generator is None else [int(v) for v in generator]
     name, kwargs = parse_op_spec(op)
     return {"op": name, **kwargs}, state
 
@@ -113,5 +113,5 @@ def op_from_state(spec, generator_state):
     name, kwargs = parse_op_spec(spec)
     op = OPS[name](**kwargs)
     if generator_state is not None:
-        op._generator.state.assign(np.asarray(generator_state, dtype=np.int64))
+        op.set_generator_state(generator_state)
     return op

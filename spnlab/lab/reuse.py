@@ -11,8 +11,6 @@ the traced step of that combination, kept in a `StepCache`, is used again.
 import json
 from collections import OrderedDict
 
-import numpy as np
-
 from spnlab.lab.ops import OPS, make_op, parse_op_spec
 
 
@@ -56,18 +54,16 @@ class OpPool:
         if "seed" in kwargs and kwargs["seed"] is not None:
             seed = kwargs["seed"]
         op = self._take(layer, name, kwargs, lambda: make_op(spec, seed))
-        if getattr(op, "_generator", None) is not None:
-            op.seed = int(seed)
-            op._generator.reset_from_seed(int(seed))
+        op.reseed(int(seed))
         return op
 
     def restored(self, layer, spec, generator_state):
         name, kwargs = parse_op_spec(spec)
         op = self._take(layer, name, kwargs, lambda: OPS[name](**kwargs))
-        if getattr(op, "_generator", None) is not None:
+        if op.generator is not None:
             op.seed = kwargs.get("seed")
             if generator_state is not None:
-                op._generator.state.assign(np.asarray(generator_state, dtype=np.int64))
+                op.set_generator_state(generator_state)
         return op
 
     def _take(self, layer, name, kwargs, make):

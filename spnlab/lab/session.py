@@ -14,16 +14,14 @@ import weakref
 
 import numpy as np
 
-from spnlab.core.layers.discrete_leaves import IndicatorLeaf
-from spnlab.core.queries.runner import data_shape, is_spatial, num_variables
 from spnlab.lab import state as state_lib
-from spnlab.lab.build import build_model, layer_entries
+from spnlab.lab.build import build_model
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
                                TapSettings, as_config)
 from spnlab.lab.data import BatchStream, digits, digits_grey, from_arrays
 from spnlab.lab.events import EventBus
 from spnlab.lab.examples import build_example, example_data
-from spnlab.lab.graph_model import GraphStep, as_graph_model, is_graph_model, sum_layers_of
+from spnlab.lab.graph_model import as_graph_model
 from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
 from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_from_state,
                             op_label, op_state, uses_em_optimizer)
@@ -33,7 +31,8 @@ from spnlab.lab.reuse import OpPool, StepCache
 from spnlab.lab.running import RunMixin
 from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord, dead_fraction, \
     selection_entropy
-from spnlab.lab.trainer import CompiledStep, Evaluator
+from spnlab.lab.trainable import trainable
+from spnlab.lab.trainer import Evaluator
 
 def _corrupt(array):
     """NaN or +inf anywhere (a -inf log-weight is a legal zero weight)."""
@@ -132,12 +131,13 @@ class Session(RunMixin, QueryMixin):
                                          num_vals=max(2, int(np.ceil(top)) + 1))
             else:
                 self.model = self._prepare_custom_model()
-        self._entries = layer_entries(self.model)
+        # the model behind one interface (layer model or node graph: `spnlab.lab.trainable`)
+        self._trainable = trainable(self.model)
+        self._entries = self._trainable.entries
         self._op_pool, self._steps = OpPool(), StepCache()       # see `spnlab.lab.reuse`
         # A spatial (DGC-SPN) model reads images `[B, H, W, C]`; the session's rows are flat.
-        self._image_input = (tuple(data_shape(self.model)) if not is_graph_model(self.model)
-                             and is_spatial(self.model) else None)
-        self._check_data_fits()
+        self._image_input = self._trainable.image_input
+        self._trainable.fit_data(self.data)
         self._apply_config_ops(switches=0)
         self._optimizers = OptimizerGroups()
         self._optimizers.sync(self.model, cfg)
@@ -145,79 +145,27 @@ class Session(RunMixin, QueryMixin):
         self.history = History()
         self.taps = TapBuffer(cfg.taps.capacity, cfg.taps.dead_window)
         self._counters = {"step": 0, "switches": 0, "wall_time": 0.0}
-        self._evaluator = Evaluator(self.model, image_shape=self._image_input)
+        self._evaluator = Evaluator(self.model, self._trainable.sum_layers,
+                                    image_shape=self._image_input)
         self._compiled = None
 
     def _prepare_custom_model(self):
         model = self._user_model = as_graph_model(self._user_model, make_op("em", 0))
-        if not is_graph_model(model) and not (hasattr(model, "layers")
-                                              and hasattr(model, "sum_layers")):
-            raise TypeError("Expected `model` to be a layer SPN such as "
-                            "SequentialSumProductNetwork, a GraphModel or a root node. "
-                            f"Received: model={model!r}")
+        sum_layers = trainable(model).sum_layers      # a TypeError for anything else
         if not model.built:
             model.build((None, self.data.num_vars))
         if self._initial_custom_state is None:
             # Reset puts the user's model back exactly as it was given.
             self._initial_custom_state = (
-                [op_state(l.sum_op) for l in sum_layers_of(model)],
+                [op_state(l.sum_op) for l in sum_layers],
                 [np.array(v.numpy()) for v in model.variables])
         else:
             ops, values = self._initial_custom_state
-            for layer, (spec, generator) in zip(sum_layers_of(model), ops):
+            for layer, (spec, generator) in zip(sum_layers, ops):
                 layer.set_sum_op(op_from_state(spec, generator))
             for variable, value in zip(model.variables, values):
                 variable.assign(value)
         return model
-
-    def _check_data_fits(self):
-        if is_graph_model(self.model):
-            self._check_graph_data()
-            return
-        n_vars = num_variables(self.model)
-        if n_vars is not None and n_vars != self.data.num_vars:
-            raise ValueError(f"Expected data with {n_vars} variables for this model. "
-                             f"Received: {self.data.num_vars} variables")
-        dtype = self._input_dtype()
-        if np.issubdtype(dtype, np.integer) and not self.data.discrete:
-            raise ValueError("Expected integer data for this model (its input is "
-                             f"{dtype.name}). Received non-integer values of dtype "
-                             f"{self.data.train.dtype.name}")
-        self.data.train = self.data.train.astype(dtype)
-        self.data.test = self.data.test.astype(dtype)
-        leaf = next((e.layer for e in self._entries if e.kind == "leaf"), None)
-        if isinstance(leaf, IndicatorLeaf):
-            for name, rows in (("train", self.data.train), ("test", self.data.test)):
-                if rows.size and (rows.min() < 0 or rows.max() >= leaf.num_components):
-                    raise ValueError(f"Expected {name} data values in [0, {leaf.num_components}) "
-                                     f"for the IndicatorLeaf. Received values in "
-                                     f"[{rows.min()}, {rows.max()}]")
-
-    def _check_graph_data(self):
-        """Data columns = the graph's variables; discrete ones hold their values."""
-        columns = self.model.plan.columns.data
-        if len(columns) != self.data.num_vars:
-            raise ValueError(f"Expected data with {len(columns)} variables for this graph "
-                             f"({', '.join(v.name for v in columns)}). Received: "
-                             f"{self.data.num_vars} variables")
-        for name, rows in (("train", self.data.train), ("test", self.data.test)):
-            for c, var in enumerate(columns):
-                if var.num_vals is None or not len(rows):
-                    continue
-                col = rows[:, c]
-                if np.any(col != np.round(col)) or col.min() < 0 or col.max() >= var.num_vals:
-                    raise ValueError(f"Expected {name} data of variable {var.name!r} (column {c})"
-                                     f" to be integers in [0, {var.num_vals}). Received values in"
-                                     f" [{col.min()}, {col.max()}]")
-        dtype = np.int32 if all(v.num_vals is not None for v in columns) else np.float32
-        self.data.train = self.data.train.astype(dtype)
-        self.data.test = self.data.test.astype(dtype)
-
-    def _input_dtype(self):
-        try:
-            return np.dtype(str(self.model.inputs[0].dtype).replace("tf.", ""))
-        except (AttributeError, IndexError, TypeError, ValueError):
-            return self.data.train.dtype
 
     def _apply_config_ops(self, switches):
         """Give every sum layer its op from `sum_op` / `layer_sum_ops` (fresh, seeded per layer)."""
@@ -432,8 +380,8 @@ class Session(RunMixin, QueryMixin):
         # data position, the records and counters, so only those are saved (~2 ms here; it
         # grows with the model, which the lab expects to be teaching-size).
         variables = (list(self.model.variables) + self._optimizers.all_variables()
-                     + [l.sum_op._generator.state for l in sum_layers_of(self.model)
-                        if getattr(l.sum_op, "_generator", None) is not None])
+                     + [l.sum_op.generator.state for l in self._trainable.sum_layers
+                        if l.sum_op.generator is not None])
         snapshot = state_lib.VariableSnapshot(variables)
         stream, counters = self._stream.state(), dict(self._counters)
         lengths = (len(self.history.steps), len(self.history.switches))
@@ -452,7 +400,7 @@ class Session(RunMixin, QueryMixin):
         """The training step for the current ops, optimisers and tap settings: the one traced
         for them before if it is still cached, else a new one."""
         if self._compiled is None:
-            layers = sum_layers_of(self.model)
+            layers = self._trainable.sum_layers
             objects = [l.sum_op for l in layers] + list(self._optimizers.optimizers.values())
             taps = self._config.taps              # capacity and dead_window: not traced
             settings = (tuple(bool(l.logspace_accumulators) for l in layers), taps.enabled,
@@ -460,7 +408,7 @@ class Session(RunMixin, QueryMixin):
                         taps.products, taps.bins, taps.values)
             self._compiled = self._steps.get(objects, settings)
             if self._compiled is None:
-                step_class = GraphStep if is_graph_model(self.model) else CompiledStep
+                step_class = self._trainable.step_class
                 extra = {} if self._image_input is None else {"image_shape": self._image_input}
                 self._compiled = step_class(self.model, self._entries, self._optimizers,
                                             self._config.taps, self.data.num_vars,
@@ -690,7 +638,7 @@ class Session(RunMixin, QueryMixin):
             saved = (self._config, self.data, self.model, self._entries, self._optimizers,
                      self._stream, self.history, self.taps, self._counters, self._evaluator,
                      self._compiled, self.teacher, self._image_input, self._op_pool,
-                     self._steps, state_lib.capture(self))
+                     self._steps, self._trainable, state_lib.capture(self))
             try:
                 self._config = new_config
                 self._setup()
@@ -698,7 +646,7 @@ class Session(RunMixin, QueryMixin):
                 (self._config, self.data, self.model, self._entries, self._optimizers,
                  self._stream, self.history, self.taps, self._counters, self._evaluator,
                  self._compiled, self.teacher, self._image_input, self._op_pool,
-                 self._steps, captured) = saved
+                 self._steps, self._trainable, captured) = saved
                 state_lib.restore(self, captured)
                 raise
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from spnlab.lab.config import SessionConfig
-from spnlab.lab.graph_model import sum_layers_of
 from spnlab.lab.ops import op_state
 
 
@@ -43,7 +42,7 @@ class SessionState:
 def capture(session):
     return SessionState(
         config=session.config.to_dict(),
-        ops=[list(op_state(layer.sum_op)) for layer in sum_layers_of(session.model)],
+        ops=[list(op_state(layer.sum_op)) for layer in session._trainable.sum_layers],
         model_values=[np.array(v.numpy()) for v in session.model.variables],
         optimizer_state=session._optimizers.state(),
         stream=session._stream.state(),
@@ -60,7 +59,7 @@ def restore(session, state):
     overwrite.
     """
     session._config = SessionConfig.from_dict(state.config)
-    layers = sum_layers_of(session.model)
+    layers = session._trainable.sum_layers
     if len(layers) != len(state.ops):
         raise ValueError(f"State has {len(state.ops)} sum layers; the model has {len(layers)}")
     for layer, (spec, generator_state) in zip(layers, state.ops):

@@ -13,7 +13,6 @@ from spnlab.core.layers.fusion import FusedProductSum, call_step, fused_steps
 from spnlab.core.ops.functions import own_function
 from spnlab.core.ops.logspace import logsumexp
 from spnlab.core.queries.runner import model_lock
-from spnlab.lab.graph_model import sum_layers_of
 from spnlab.lab.step_function import StepFunction
 from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
 
@@ -122,15 +121,16 @@ class Evaluator:
     accumulator space (log or linear), so one function is kept per combination of spaces.
     """
 
-    def __init__(self, model, chunk=2048, image_shape=None):
+    def __init__(self, model, sum_layers, chunk=2048, image_shape=None):
         self._model, self._chunk, self._fns = model, chunk, {}
+        self._sum_layers = tuple(sum_layers)          # their spaces key the traced passes
         self._image_shape = image_shape
 
     def clear(self):
         self._fns.clear()
 
     def _function(self, row_shape, dtype):
-        key = (tuple(layer.logspace_accumulators for layer in sum_layers_of(self._model)),
+        key = (tuple(layer.logspace_accumulators for layer in self._sum_layers),
                tuple(row_shape), np.dtype(dtype).name)
         fn = self._fns.get(key)
         if fn is None:

@@ -2,7 +2,7 @@
 import numpy as np
 
 from spnlab.lab import Session
-from spnlab.lab.graph_model import sum_layers_of
+from spnlab.lab import trainable
 from tests.core.reference import evaluate, small_ratspn
 
 
@@ -58,8 +58,8 @@ def all_variable_values(session):
     """Every value a step may change: model, optimisers, sum-op generators."""
     values = [v.numpy().copy() for v in session.model.variables]
     values += [v.numpy().copy() for v in session._optimizers.all_variables()]
-    values += [l.sum_op._generator.state.numpy().copy() for l in sum_layers_of(session.model)
-               if getattr(l.sum_op, "_generator", None) is not None]
+    values += [l.sum_op.generator_state() for l in trainable(session.model).sum_layers
+               if l.sum_op.generator is not None]
     return values
 
 

@@ -183,8 +183,8 @@ def test_session_induced_tree_picks_the_values_of_the_mpe_completion(preset):
 
 
 def _graph_variables(session):
-    from spnlab.lab.graph_model import is_graph_model
-    if is_graph_model(session.model):
+    from spnlab.graph import GraphModel
+    if isinstance(session.model, GraphModel):
         return session.model.plan.columns.data
     return session.graph(None).graph.variables
 

@@ -10,6 +10,7 @@ this class does everything else (normalising accumulators, the shifted log-matmu
 weight signal to the accumulators, config).
 """
 import keras
+import numpy as np
 import tensorflow as tf
 
 from spnlab.core.ops.logspace import normalize_log_weights, normalize_log_weights_vjp, \
@@ -68,9 +69,37 @@ class SumOpBase:
     # `_backward` is `soft_signals` (gradient, soft EM): node graphs then run it node-major.
     soft_backward = False
 
+    _generator = None            # the ops that draw (argmax ties, posterior samples) have one
+
     def default_logspace_accumulators(self):
         """Whether a sum layer using this op keeps its accumulators in log space by default."""
         return False
+
+    # -- its random generator (None for the deterministic ops) ------------------------------
+    @property
+    def generator(self):
+        """The op's `tf.random.Generator` (ties and draws), or None when it draws nothing."""
+        return self._generator
+
+    def generator_state(self):
+        """A copy of the generator's state (int64 numpy), or None: enough to resume exactly."""
+        return None if self._generator is None else self._generator.state.numpy().copy()
+
+    def set_generator_state(self, state):
+        """Put the generator back where `generator_state()` found it."""
+        if self._generator is None:
+            raise ValueError(f"{type(self).__name__} has no random generator to set. "
+                             f"Received: state={state!r}")
+        self._generator.state.assign(np.asarray(state, dtype=np.int64))
+
+    def reseed(self, seed):
+        """Restart the generator from the int `seed` (and remember it as `seed`)."""
+        if self._generator is None:
+            return
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"Expected `seed` to be an int. Received: seed={seed!r}")
+        self.seed = int(seed)
+        self._generator.reset_from_seed(int(seed))
 
     # -- the shared forward pass ------------------------------------------------------------
     def weighted_sum(self, x, accumulators, logspace_accumulators):
