@@ -5,6 +5,20 @@ import tensorflow as tf
 from spnlab.core.ops.xla import xla_when_large
 
 
+# The channel between a sum layer and `OnlineExpectationMaximization`: whether the (negated)
+# gradient the optimiser receives for an accumulator variable is soft EM's expected counts, to
+# be normalised per sum after replicas and accumulated batches are added up, or winner counts
+# used as they are. A layer sets it when it builds its variable and whenever its sum op changes.
+def set_count_normalization(variable, normalize):
+    """Mark accumulator `variable`: its EM counts are normalised per sum (axis -2) or not."""
+    variable.spnlab_normalize_counts = bool(normalize)
+
+
+def count_normalization(variable):
+    """Whether `variable`'s EM counts are normalised per sum (False when never marked)."""
+    return bool(getattr(variable, "spnlab_normalize_counts", False))
+
+
 @xla_when_large
 def _online_em_update(value, gradient, lr, normalize):
     """`(1 - lr) * value + lr * C`, C = -gradient, normalised per sum (axis -2) if `normalize`."""
@@ -56,9 +70,9 @@ class OnlineExpectationMaximization(keras.optimizers.Optimizer):
 
     def update_step(self, gradient, variable, learning_rate):
         lr = tf.cast(learning_rate, variable.dtype)
-        # The TF backend hands us the tf.Variable; the sum layer tagged its Keras variable.
+        # The TF backend hands us the tf.Variable; the sum layer marked its Keras variable.
         keras_variable = self._trainable_variables[self._get_variable_index(variable)]
-        normalize = bool(getattr(keras_variable, "_spnlab_normalize_counts", False))  # soft EM
+        normalize = count_normalization(keras_variable)                         # soft EM
         self.assign(variable, _online_em_update(tf.convert_to_tensor(variable),
                                                 tf.cast(gradient, variable.dtype), lr, normalize))
 

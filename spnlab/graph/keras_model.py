@@ -11,11 +11,12 @@ import numpy as np
 import tensorflow as tf
 
 from spnlab.core import config
-from spnlab.core.ops.logspace import normalize_log_weights, normalize_weights
 from spnlab.core.layers.sum_layers import resolve_sum_op
+from spnlab.core.ops.checks import step_after_check
+from spnlab.core.ops.logspace import normalize_log_weights, normalize_weights
+from spnlab.core.optimizers import set_count_normalization
 from spnlab.graph.evaluate import upward
 from spnlab.graph.leaf_params import LocationScaleParameters
-from spnlab.core.ops.checks import step_after_check
 from spnlab.graph.leaf_values import extend_columns, leaf_log_values
 from spnlab.graph.plan import compile_plan
 from spnlab.graph.serialize import graph_from_config, graph_to_config
@@ -119,9 +120,8 @@ class GraphModel(keras.Model):
                                constraint=self._constraint())
 
     def _tag_accumulators(self):
-        # Read by OnlineExpectationMaximization: normalise soft-EM counts over axis -2.
         for variable in self.accumulators:
-            variable._spnlab_normalize_counts = self.sum_op.normalizes_counts
+            set_count_normalization(variable, self.sum_op.normalizes_counts)
 
     def _leaves_trainable(self, em_leaves):
         return self.train_leaves and em_leaves == self.sum_op.needs_linear_accumulators

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import spnlab.core as spnk
+from spnlab.core.optimizers import set_count_normalization
 from tests.core.reference import evaluate, small_ratspn
 
 B, S, D, N, O = 6, 2, 3, 3, 4
@@ -144,7 +145,7 @@ def test_xla_compiled_path_gives_the_same_signals_and_update(name, monkeypatch):
     acc = rng.uniform(0.05, 1.0, size=(S, D, N ** 2, O)).astype("float32")
     counts = rng.uniform(0.0, 2.0, size=acc.shape).astype("float32")
     var = keras.Variable(acc)
-    var._spnlab_normalize_counts = True
+    set_count_normalization(var, True)
     updates = []
     for threshold in (xla.XLA_MIN_SIZE, 1):
         monkeypatch.setattr(xla, "XLA_MIN_SIZE", threshold)

@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 import spnlab.core as spnk
+from spnlab.core.optimizers import count_normalization
 from spnlab.graph import (GraphModel, IndicatorLeaf, Product, Sum, Weights, log_value,
                           naive_bayes_mixture, normal_mixture, poon_domingos_example, sample,
                           to_dot)
@@ -34,9 +35,9 @@ def test_variables_are_weights_per_shape_with_children_on_axis_minus_2():
     ex = poon_domingos_example()
     model = GraphModel(ex.root, sum_op=spnk.SumOpEMBackprop())
     (variable,) = model.trainable_variables        # five 2-child sums: one [5, 2, 1] tensor
-    assert tuple(variable.shape) == (5, 2, 1) and variable._spnlab_normalize_counts
-    assert not GraphModel(ex.root, sum_op=spnk.SumOpHardEMBackprop()) \
-        .accumulators[0]._spnlab_normalize_counts
+    assert tuple(variable.shape) == (5, 2, 1) and count_normalization(variable)
+    assert not count_normalization(
+        GraphModel(ex.root, sum_op=spnk.SumOpHardEMBackprop()).accumulators[0])
     x = np.array([[0, 0], [0, 1], [1, 1]])
     np.testing.assert_allclose(model(x).numpy()[:, 0], np.log([0.18, 0.51, 0.22]), rtol=1e-6)
     np.testing.assert_allclose(model.weight_values(ex.root.weights), [[0.7, 0.3]], rtol=1e-6)

@@ -5,6 +5,7 @@ import tensorflow as tf
 from spnlab.core import config
 from spnlab.core.layers.shapes import check_region_shape
 from spnlab.core.ops.logspace import normalize_log_weights
+from spnlab.core.optimizers import set_count_normalization
 from spnlab.core.sum_ops.base import SumOpBase
 
 register = keras.saving.register_keras_serializable(package="spnlab")
@@ -76,8 +77,7 @@ class SumLayerBase(keras.layers.Layer):
         self._tag_accumulators()
 
     def _tag_accumulators(self):
-        # Read by OnlineExpectationMaximization when it traces its update.
-        self.accumulators._spnlab_normalize_counts = self.sum_op.normalizes_counts
+        set_count_normalization(self.accumulators, self.sum_op.normalizes_counts)
 
     def log_weights(self):
         """Normalised log-weights `[scopes, decomps, num_in, num_out]`."""
