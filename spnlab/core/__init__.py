@@ -11,8 +11,8 @@ from spnlab.core.config import (default_sum_op, get_default_accumulator_initiali
                                 set_default_accumulator_initializer,
                                 set_default_linear_accumulators_constraint,
                                 set_default_logspace_accumulators_constraint, set_default_sum_op)
-from spnlab.core.models import (RegionNode, RegionVariable, SequentialSumProductNetwork, ratspn,
-                                region_graph_to_dense_spn)
+from spnlab.core.models import (RegionNode, RegionVariable, SequentialSumProductNetwork, dgcspn,
+                                poon_domingos, ratspn, region_graph_to_dense_spn)
 from spnlab.core.optimizers import OnlineExpectationMaximization
 from spnlab.core.queries import (conditional, log_likelihood, marginal, mpe,
                                  posterior_leaf_marginals, posterior_mean, sample,
@@ -31,7 +31,7 @@ __all__ = [
     "set_default_linear_accumulators_constraint", "get_default_linear_accumulators_constraint",
     "set_default_logspace_accumulators_constraint", "get_default_logspace_accumulators_constraint",
     "OnlineExpectationMaximization", "SequentialSumProductNetwork", "RegionNode",
-    "RegionVariable", "region_graph_to_dense_spn", "ratspn", "log_likelihood", "marginal",
-    "conditional", "posterior_leaf_marginals", "variable_marginals", "mpe", "posterior_mean",
+    "RegionVariable", "region_graph_to_dense_spn", "ratspn", "poon_domingos", "dgcspn",
+    "log_likelihood", "marginal", "conditional", "posterior_leaf_marginals", "variable_marginals", "mpe", "posterior_mean",
     "sample",
 ]

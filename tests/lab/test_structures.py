@@ -8,7 +8,8 @@ import pytest
 import spnlab.core as spnk
 from spnlab.graph import from_layer_model, get_scope, log_value, validate
 from spnlab.lab import Session, SessionConfig
-from spnlab.lab.build import build_model, poon_domingos_region_graphs, region_cuts
+from spnlab.core.models.images import poon_domingos_region_graphs, region_cuts
+from spnlab.lab.build import build_model
 
 
 def pd_config(image_shape, region_resolution=1, **overrides):
