@@ -14,6 +14,11 @@ COMPLETION_METHODS = ("mpe", "hard_em", "mean", "sample")
 NODE_SIGNALS = ("forward", "signal", "counts", "weight_signal", "weights")
 
 
+def query_rows(session):
+    """The rows the views query: the test rows, or the training rows when there are none."""
+    return session.data.test if len(session.data.test) else session.data.train
+
+
 def _rows(x, arg_name):
     """`(x as 2-D, was_1d)`."""
     if hasattr(x, "numpy"):

@@ -3,7 +3,7 @@ import ipywidgets as widgets
 import numpy as np
 
 from spnlab.lab.masks import masks_for
-from spnlab.lab.queries import COMPLETION_METHODS
+from spnlab.lab.queries import COMPLETION_METHODS, query_rows
 from spnlab.widgets import figures
 from spnlab.widgets._base import SessionView, figure_widget, redraw
 
@@ -145,8 +145,3 @@ def offer_masks(dropdown, session, fallback):
             value = dropdown.value if dropdown.value in options else fallback
             dropdown.options = options
             dropdown.value = value
-
-
-def query_rows(session):
-    """The rows the views query: the test rows, or the training rows when there are none."""
-    return session.data.test if len(session.data.test) else session.data.train

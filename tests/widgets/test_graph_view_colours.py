@@ -11,7 +11,7 @@ from spnlab.graph import to_dot, topological_order
 from spnlab.graph.sums import BaseSum
 from spnlab.lab import Session
 from spnlab.widgets import GraphView
-from spnlab.widgets.graph_names import focus_options, region_titles, scope_words
+from spnlab.lab.graph_names import focus_options, region_titles, scope_words
 from tests.graph.dot_parser import parse_dot
 
 

@@ -141,7 +141,7 @@ def test_a_rat_spn_tree_outlines_one_partition_of_the_variables_per_region_level
 
 def test_node_details_name_bad_arguments():
     from spnlab.graph import poon_domingos_example
-    from spnlab.widgets.node_details import node_details
+    from spnlab.lab.node_details import node_details
     root = poon_domingos_example().root
     with pytest.raises(TypeError, match="`node`"):
         node_details("S")
