@@ -131,7 +131,7 @@ def _comparison(session, modes, num_steps, test_every, taps, progress):
     modes = normalize_modes(modes)
     if session.is_running:
         raise RuntimeError("A run is in progress; stop() it and let it end first.")
-    base = state_lib.capture(session)
+    base = session.capture_state()
     rows, tap_summaries, stopped = [], {}, False
     labels = {label: mode for label, mode in modes}
     try:

@@ -3,52 +3,52 @@
 It steps, switches sum ops live, records history and signal taps, and tells observers; it never
 imports a UI toolkit. Every state change is all-or-nothing: a step, switch, config change or
 reset that raises leaves the session exactly as it was (weights, optimisers, generators, data
-position, history, taps), because the state is captured first and put back on failure.
+position, history, taps), because the state is captured first and put back on failure
+(`spnlab.lab.state.all_or_nothing`, the one rollback).
+
+The session keeps the state and orchestrates; the model behind one interface is
+`spnlab.lab.trainable`, and its other parts live beside it: queries (`queries.py`), running
+and Play (`running.py`), sum-op switches (`switching.py`), settings, reset and rebuild
+(`settings.py`), trace-ahead (`tracing.py`), comparisons (`compare.py`) and checkpoints
+(`checkpoint.py`).
 """
-import atexit
 import contextlib
-import gc
 import threading
 import time
-import weakref
 
 import numpy as np
 
 from spnlab.lab import state as state_lib
 from spnlab.lab.build import build_model
-from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
-                               TapSettings, as_config)
+from spnlab.lab.config import as_config
 from spnlab.lab.data import BatchStream, digits, digits_grey, from_arrays
 from spnlab.lab.events import EventBus
 from spnlab.lab.examples import build_example, example_data
 from spnlab.lab.graph_model import as_graph_model
-from spnlab.lab.history import History, StepRecord, SwitchRecord, bits_per_dim
-from spnlab.lab.ops import (canonical_spec, derived_seed, is_hard, make_op, op_from_state,
-                            op_label, op_state, uses_em_optimizer)
+from spnlab.lab.history import History, StepRecord, bits_per_dim
+from spnlab.lab.ops import derived_seed, is_hard, make_op, op_from_state, op_label, op_state
 from spnlab.lab.optim import OptimizerGroups
 from spnlab.lab.queries import QueryMixin
 from spnlab.lab.reuse import OpPool, StepCache
 from spnlab.lab.running import RunMixin
+from spnlab.lab.settings import SettingsMixin
+from spnlab.lab.switching import SwitchMixin
 from spnlab.lab.tap_records import LayerTap, TapBuffer, TapRecord, dead_fraction, \
     selection_entropy
+from spnlab.lab.tracing import TraceAheadMixin
 from spnlab.lab.trainable import trainable
 from spnlab.lab.trainer import Evaluator
+
 
 def _corrupt(array):
     """NaN or +inf anywhere (a -inf log-weight is a legal zero weight)."""
     return bool(np.isnan(array).any() or np.isposinf(array).any())
 
 
-# Rows used to check that a switch keeps the distribution.
-SWITCH_CHECK_ROWS = 512
-
-# Trace-ahead threads still running. TensorFlow aborts the process ("terminate called ...")
-# when the interpreter exits while one of its threads traces: wait for them at exit.
-_LIVE_TRACERS = weakref.WeakSet()
-atexit.register(lambda: [t.join() for t in list(_LIVE_TRACERS)])
 
 
-class Session(RunMixin, QueryMixin):
+
+class Session(RunMixin, QueryMixin, TraceAheadMixin, SwitchMixin, SettingsMixin):
     """A UI-free SPN training session.
 
     Args:
@@ -189,39 +189,6 @@ class Session(RunMixin, QueryMixin):
             raise ValueError(f"Expected `taps.layers` among {self.layer_keys}. "
                              f"Received: {unknown}")
 
-    @property
-    def trace_ahead(self):
-        return self._trace_ahead
-
-    @property
-    def is_tracing(self):
-        """Whether a trace-ahead thread is building the next training step right now (the
-        next step or change waits for it)."""
-        return self._tracer is not None and self._tracer[0].is_alive()
-
-    @trace_ahead.setter
-    def trace_ahead(self, enabled):
-        with self._freeze_lock:
-            self._trace_ahead = bool(enabled)
-            gc.unfreeze()          # what an earlier interactive session froze may be garbage
-        if not enabled:
-            self._join_tracer()    # no thread of this session runs on after it is turned off
-        self._start_trace_ahead()
-
-    def _freeze_for_collector(self):
-        """After a trace-ahead: freeze what is alive (`gc.freeze`), so that Python's full
-        collections skip the traced graphs (~10^5-10^6 long-lived objects; walking them costs
-        150-330 ms pauses on 2 cores, landing on a later Step or switch). Steps the cache
-        forgot since the last freeze are cyclic garbage that a freeze would keep: they are
-        collected first, here in the background. Reset and rebuild unfreeze."""
-        with self._freeze_lock:
-            if not self._trace_ahead:          # switched off meanwhile: nothing stays frozen
-                return
-            if self._steps.take_dropped():
-                gc.unfreeze()
-                gc.collect()
-            gc.freeze()
-
     # -- read-only views ---------------------------------------------------------------------
     @property
     def config(self):
@@ -312,52 +279,21 @@ class Session(RunMixin, QueryMixin):
             finally:
                 self._busy_flag = False
 
-    def _start_trace_ahead(self):
-        """Build the next training step, trace and warm it on a background thread
-        (`trace_ahead`)."""
-        if not self._trace_ahead or self._tracer is not None or self._busy_flag \
-                or self._comparing:                  # the next change starts it
-            return
-        with self._busy("trace ahead"):
-            if self._compiled is not None:
-                return
-            compiled = self._compiled_step()
-            evaluator = self._evaluator if self._config.test_every else None
-            row_shape, dtype = self.data.test.shape[1:], self.data.test.dtype
-        failed = []
-
-        def work():
-            try:
-                compiled.warm()
-                if evaluator is not None:
-                    evaluator.warm(row_shape, dtype)
-            except Exception as error:  # noqa: BLE001 - the step builds it again, raising
-                failed.append(error)       # there if the failure was not the empty batch's
-            else:
-                self._freeze_for_collector()
-
-        self._tracer = (threading.Thread(target=work, name="spnlab-trace", daemon=True),
-                        failed)
-        self._tracer[0].start()
-        _LIVE_TRACERS.add(self._tracer[0])
-
-    def _join_tracer(self):
-        if self._tracer is None:
-            return
-        thread, failed = self._tracer
-        thread.join()
-        self._tracer = None
-        if failed:
-            self._compiled = None                # built again (and failing) in the step
-
     def _atomic(self, fn):
         """Run `fn()`; on any exception put the whole state back and re-raise."""
-        saved = state_lib.capture(self)
-        try:
+        with state_lib.all_or_nothing(self, "state"):
             return fn()
-        except BaseException:
-            state_lib.restore(self, saved)
-            raise
+
+    # -- the state, public: what comparisons and checkpoints use -----------------------------
+    def capture_state(self):
+        """A copy of everything a step reads or changes (`spnlab.lab.state.SessionState`):
+        weights, sum ops and their generators, optimisers, data order, history, taps."""
+        return state_lib.capture(self)
+
+    def restore_state(self, state):
+        """Put a `capture_state()` back (same model structure); all or nothing."""
+        with self._busy("restore a state"):
+            self._atomic(lambda: state_lib.restore(self, state))
 
     def _invalidate(self):
         """Drop the compiled step (after a switch, optimiser or tap change). The evaluator
@@ -376,25 +312,9 @@ class Session(RunMixin, QueryMixin):
         return record
 
     def _guarded_step(self):
-        # A cheaper capture than `state_lib.capture`: a step changes only variable values, the
-        # data position, the records and counters, so only those are saved (~2 ms here; it
-        # grows with the model, which the lab expects to be teaching-size).
-        variables = (list(self.model.variables) + self._optimizers.all_variables()
-                     + [l.sum_op.generator.state for l in self._trainable.sum_layers
-                        if l.sum_op.generator is not None])
-        snapshot = state_lib.VariableSnapshot(variables)
-        stream, counters = self._stream.state(), dict(self._counters)
-        lengths = (len(self.history.steps), len(self.history.switches))
-        tap_records = self.taps.records()
-        try:
+        # a step changes only variable values, the data position, records and counters
+        with state_lib.all_or_nothing(self, "step"):
             return self._step_once()
-        except BaseException:
-            snapshot.restore()
-            self._stream.set_state(stream)
-            self._counters = counters
-            self.history.truncate(*lengths)
-            self.taps.restore(tap_records)
-            raise
 
     def _compiled_step(self):
         """The training step for the current ops, optimisers and tap settings: the one traced
@@ -472,188 +392,6 @@ class Session(RunMixin, QueryMixin):
                 tap.dead_fraction = dead_fraction(self.taps.window_counts(point.key, counts))
             layers[point.key] = tap
         return TapRecord(number, layers)
-
-    # -- live sum-op switches ----------------------------------------------------------------------
-    def set_sum_op(self, layer, op):
-        """Switch the sum op of `layer` between steps, keeping the distribution.
-
-        Args:
-            layer: "all", a sum-layer key ("S2"), a Keras layer name, an index among the sum
-                layers, a sum layer, or a list of these.
-            op: a sum-op name ("grad", "em", "hard_em", "unweighted_hard_em", "sample"), a dict
-                (`{"op": "hard_em", "sample_prob": 0.1}`) or a core sum op (copied per layer).
-
-        Accumulators are converted between log and linear space as the new op needs, and the
-        layers move between the online-EM and gradient optimisers as needed (a group whose
-        layers change starts afresh). Returns the `SwitchRecord` (also in `history.switches`).
-        """
-        entries = self._resolve_layers(layer)
-        spec = canonical_spec(op, "op")
-        with self._busy("switch sum ops"):
-            record = self._atomic(lambda: self._switch(entries, spec))
-        self._events.emit("switch", record)
-        self._start_trace_ahead()
-        return record
-
-    def _resolve_layers(self, layer):
-        sums = self._sum_entries()
-        if isinstance(layer, str) and layer == "all":
-            return sums
-        items = list(layer) if isinstance(layer, (list, tuple)) else [layer]
-        if not items:
-            raise ValueError(f"Expected at least one layer. Received: layer={layer!r}")
-        chosen = []
-        for item in items:
-            match = None
-            if isinstance(item, bool):
-                match = None
-            elif isinstance(item, (int, np.integer)):
-                match = sums[int(item)] if -len(sums) <= int(item) < len(sums) else None
-            elif isinstance(item, str):
-                match = next((e for e in sums if item in (e.key, e.layer.name)), None)
-            else:
-                match = next((e for e in sums if e.layer is item), None)
-            if match is None:
-                raise ValueError(f"Expected `layer` to be 'all', a sum-layer key "
-                                 f"({', '.join(e.key for e in sums)}), a layer name, an index or "
-                                 f"a sum layer of this model. Received: layer={item!r}")
-            if match not in chosen:
-                chosen.append(match)
-        return chosen
-
-    def _check_rows(self):
-        rows = self.data.test if len(self.data.test) else self.data.train
-        return rows[:SWITCH_CHECK_ROWS]
-
-    def _switch(self, entries, spec):
-        # Eager evaluation here: the compiled forward pass would be traced again after the switch.
-        check_rows = self._check_rows()
-        ll_before = float(np.mean(self._model_log_likelihood(check_rows), dtype=np.float64))
-        switches = self._counters["switches"] + 1
-        old, new, reset = {}, {}, set()
-        for entry in entries:
-            old_op = entry.layer.sum_op
-            new_op = self._op_pool.op(entry.layer, spec,
-                                      derived_seed(self._config.seed, entry.position, switches))
-            entry.layer.set_sum_op(new_op)        # converts log <-> linear in float64
-            for op in (old_op, new_op):
-                reset.add("em" if uses_em_optimizer(op) else "gradient")
-            old[entry.key], new[entry.key] = op_label(old_op), op_label(new_op)
-        fresh = self._optimizers.sync(self.model, self._config, reset=reset)
-        self._invalidate()
-        ll_after = float(np.mean(self._model_log_likelihood(check_rows), dtype=np.float64))
-        if len(entries) == len(self._sum_entries()):
-            self._config = self._config.replace(sum_op=spec, layer_sum_ops={})
-        else:
-            layer_ops = dict(self._config.layer_sum_ops)
-            layer_ops.update({e.key: spec for e in entries})
-            self._config = self._config.replace(layer_sum_ops=layer_ops)
-        self._counters["switches"] = switches
-        record = SwitchRecord(step=self.step_count, layers=[e.key for e in entries], old=old,
-                              new=new, ll_before=ll_before, ll_after=ll_after,
-                              optimizers_reset=sorted(fresh))
-        self.history.append_switch(record)
-        return record
-
-    # -- settings ----------------------------------------------------------------------------------
-    def update_config(self, **changes):
-        """Change live settings between steps: batch_size, em_learning_rate,
-        accumulate_batches, gradient_optimizer, gradient_learning_rate, test_every, taps
-        (a dict merged into the current tap settings). Structural settings need `rebuild`."""
-        for name in changes:
-            if name in STRUCTURAL_FIELDS:
-                raise ValueError(f"`{name}` changes the model or data; use "
-                                 f"session.rebuild({name}=...). Received: {name}={changes[name]!r}")
-            if name not in LIVE_FIELDS:
-                raise ValueError(f"Expected live settings among {list(LIVE_FIELDS)} (sum ops: "
-                                 f"set_sum_op). Received: {name}={changes[name]!r}")
-        if "taps" in changes:
-            taps = changes["taps"]
-            if isinstance(taps, TapSettings):
-                taps = taps.__dict__
-            if not isinstance(taps, dict):
-                raise TypeError("Expected `taps` to be a dict or TapSettings. "
-                                f"Received: taps={taps!r}")
-            changes = {**changes, "taps": {**self._config.taps.__dict__, **taps}}
-        new_config = self._config.replace(**changes)
-        with self._busy("change the config"):
-            self._atomic(lambda: self._apply_live(new_config))
-        self._events.emit("config", dict(changes))
-        self._start_trace_ahead()
-        return self.config
-
-    def set_taps(self, **settings):
-        """Shorthand for `update_config(taps={...})`, e.g. `set_taps(enabled=False)`."""
-        return self.update_config(taps=settings)
-
-    def _apply_live(self, new):
-        old, self._config = self._config, new
-        reset = set()
-        if (new.em_learning_rate, new.accumulate_batches) != (old.em_learning_rate,
-                                                              old.accumulate_batches):
-            if new.accumulate_batches != old.accumulate_batches:
-                reset.add("em")
-        if new.gradient_optimizer != old.gradient_optimizer:
-            reset.add("gradient")
-        self._optimizers.set_learning_rates(new)
-        if reset:
-            self._optimizers.sync(self.model, new, reset=reset)
-            self._invalidate()
-        if new.taps != old.taps:
-            self._check_tap_layers(new.taps)
-            self.taps.resize(new.taps.capacity, new.taps.dead_window)
-            self._compiled = None
-
-    def reset(self, seed=None):
-        """Start over: fresh weights (the config's RAT-SPN from `seed`, or the custom model as
-        it was given), data order from the seed, empty history and taps. Current settings and
-        sum ops are kept."""
-        changes = {} if seed is None else {"seed": seed}
-        self._rebuild(changes, "reset")
-
-    def rebuild(self, **changes):
-        """Apply structural (and any live) setting changes and start over, as `reset`."""
-        for name in changes:
-            if name not in STRUCTURAL_FIELDS and name not in LIVE_FIELDS:
-                raise ValueError("Expected settings among "
-                                 f"{list(STRUCTURAL_FIELDS + LIVE_FIELDS)}. "
-                                 f"Received: {name}={changes[name]!r}")
-        self._rebuild(changes, "rebuild")
-
-    def _rebuild(self, changes, reason):
-        new_config = self._config.replace(**changes)
-        if "custom" in (new_config.dataset, self._config.dataset) and \
-                new_config.dataset != self._config.dataset or (
-                new_config.structure != self._config.structure
-                and "custom" in (new_config.structure, self._config.structure)):
-            raise ValueError("`dataset` and a custom model's `structure` are fixed for a "
-                             f"session; build a new Session instead. Received: {changes!r}")
-        ignored = [name for name in changes
-                   if (name in RATSPN_FIELDS and new_config.structure == "custom")
-                   or (name in DIGITS_FIELDS and new_config.dataset == "custom")]
-        if ignored:
-            raise ValueError(f"{ignored} do not apply to a custom model / data set. "
-                             f"Received: {changes!r}")
-        with self._busy(reason):
-            saved = (self._config, self.data, self.model, self._entries, self._optimizers,
-                     self._stream, self.history, self.taps, self._counters, self._evaluator,
-                     self._compiled, self.teacher, self._image_input, self._op_pool,
-                     self._steps, self._trainable, state_lib.capture(self))
-            try:
-                self._config = new_config
-                self._setup()
-            except BaseException:
-                (self._config, self.data, self.model, self._entries, self._optimizers,
-                 self._stream, self.history, self.taps, self._counters, self._evaluator,
-                 self._compiled, self.teacher, self._image_input, self._op_pool,
-                 self._steps, self._trainable, captured) = saved
-                state_lib.restore(self, captured)
-                raise
-        self._events.emit("reset", {"reason": reason, "changes": dict(changes)})
-        with self._freeze_lock:
-            if self._trace_ahead:
-                gc.unfreeze()           # the old model's graphs may now be collected
-        self._start_trace_ahead()
 
     # -- comparison and checkpoints -------------------------------------------------------------
     def compare(self, modes, num_steps, **kwargs):
