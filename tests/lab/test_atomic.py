@@ -137,3 +137,22 @@ def test_a_step_that_makes_weights_non_finite_is_undone():
     assert session.step_count == 1
     for got, want in zip(session.model.get_weights(), before):
         np.testing.assert_array_equal(got, want)
+
+
+def test_capture_and_restore_state_are_public_and_all_or_nothing():
+    from tests.lab.helpers import all_variable_values, assert_same_values
+    session = tiny_session("hard_em")
+    session.run(2, progress=False)
+    state = session.capture_state()
+    before = all_variable_values(session)
+    records = session.run(3, progress=False)
+    session.restore_state(state)
+    assert session.step_count == 2
+    assert_same_values(all_variable_values(session), before)
+    again = session.run(3, progress=False)                      # the same three steps
+    assert [r.train_ll for r in again] == [r.train_ll for r in records]
+    other = tiny_session("em", num_vars=6)                      # another structure
+    moved = all_variable_values(session)
+    with pytest.raises(ValueError, match="variables|sum layers|shape"):
+        session.restore_state(other.capture_state())
+    assert_same_values(all_variable_values(session), moved)
