@@ -1,4 +1,7 @@
-"""Observers, failing observers, run / stop / run_async."""
+"""Observers, failing observers, run / stop / run_async.
+
+Every test gets a fresh session (function-scoped fixture): no test relies on steps taken or
+ops switched by another, so they pass alone and in any order."""
 import asyncio
 
 import pytest
@@ -6,9 +9,16 @@ import pytest
 from tests.lab.helpers import tiny_session
 
 
-@pytest.fixture(scope="module")
+def small_session(**overrides):
+    """A fresh tiny session: 5 minibatches of 10 rows, no test evaluation."""
+    return tiny_session("em", rows=50, batch_size=10, test_every=0, **overrides)
+
+
+@pytest.fixture
 def session():
-    return tiny_session("em", rows=50, batch_size=10, test_every=0)
+    """A fresh tiny session per test, without signal taps: only the reset test reads them (it
+    makes its own), and an untapped step traces in about half the time."""
+    return small_session(taps={"enabled": False})
 
 
 def test_observers_see_every_event_and_failing_ones_are_isolated(session):
@@ -39,7 +49,12 @@ def test_observers_see_every_event_and_failing_ones_are_isolated(session):
     assert len(seen) == 4 and len(session.observer_errors) == errors_before + 2
 
 
-def test_reset_event_and_state(session):
+def test_reset_event_and_state():
+    session = small_session()                        # with taps: reset must clear them
+    session.set_sum_op("S1", "hard_em")              # a setting reset must keep ...
+    session.step()                                   # ... and state it must clear
+    session.step()
+    assert session.step_count == 2 and len(session.history) == 2 and len(session.taps) > 0
     seen = []
     off = session.subscribe("reset", seen.append)
     session.reset(seed=5)
@@ -103,11 +118,7 @@ def test_a_step_from_inside_a_query_or_step_is_refused(session):
             session.step()
 
 
-def test_a_second_run_while_one_is_in_progress_is_refused():
-    import asyncio
-    from spnlab.lab import Session
-    session = Session("classroom", seed=4)
-
+def test_a_second_run_while_one_is_in_progress_is_refused(session):
     async def main():
         task = asyncio.ensure_future(session.run_async(1000))
         await asyncio.sleep(0)

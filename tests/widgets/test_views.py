@@ -1,4 +1,7 @@
-"""The views drive a real session and show what it holds (no browser: widget state only)."""
+"""The views drive a real session and show what it holds (no browser: widget state only).
+
+Every test gets a fresh session (function-scoped fixture) and takes the steps it needs itself,
+so the tests pass alone and in any order."""
 import re
 
 import numpy as np
@@ -9,9 +12,21 @@ from spnlab.widgets import (CompletionsView, LikelihoodView, MarginalsView, Sign
                             TrainerView, Workbench)
 
 
-@pytest.fixture(scope="module")
+def classroom(**overrides):
+    """A fresh, untrained classroom session (the views need its image data)."""
+    return Session("classroom", **{"seed": 0, "test_every": 1, **overrides})
+
+
+@pytest.fixture
 def session():
-    return Session("classroom", seed=0, test_every=1)
+    return classroom()
+
+
+@pytest.fixture
+def lean_session():
+    """Without test evaluation or signal taps, for tests that read neither: its first step
+    traces in about half the time, which matters now that every test traces its own."""
+    return classroom(test_every=0, taps={"enabled": False})
 
 
 def test_step_button_steps_the_session_and_every_view_shows_it(session):
@@ -28,7 +43,9 @@ def test_step_button_steps_the_session_and_every_view_shows_it(session):
     trainer.close(), curve.close()
 
 
-def test_sum_op_dropdowns_switch_the_session_live_and_follow_it(session):
+def test_sum_op_dropdowns_switch_the_session_live_and_follow_it(lean_session):
+    session = lean_session
+    session.step()                                 # so the switch's step is not just 0
     trainer = TrainerView(session)
     trainer.all_ops.value = "hard_em"
     assert set(session.sum_ops.values()) == {"hard_em"}
@@ -43,7 +60,8 @@ def test_sum_op_dropdowns_switch_the_session_live_and_follow_it(session):
     trainer.close()
 
 
-def test_errors_are_shown_in_the_view_and_change_nothing(session):
+def test_errors_are_shown_in_the_view_and_change_nothing(lean_session):
+    session = lean_session
     trainer = TrainerView(session)
     steps, weights = session.step_count, [w.copy() for w in session.model.get_weights()]
     trainer.batch_size.value = 0                   # BoundedIntText clamps to its minimum 1
@@ -59,7 +77,8 @@ def test_errors_are_shown_in_the_view_and_change_nothing(session):
     trainer.close()
 
 
-def test_hidden_views_redraw_only_when_shown(session):
+def test_hidden_views_redraw_only_when_shown(lean_session):
+    session = lean_session
     view = MarginalsView(session)
     calls = []
     original = view.refresh
@@ -97,6 +116,8 @@ def test_completions_keep_observed_pixels(session):
 
 
 def test_signals_view_plots_the_tap_series(session):
+    session.step()                                  # series of several points, not one
+    session.step()
     session.step()
     view = SignalsView(session)
     series = {t["name"]: (list(t["x"]), list(t["y"])) for t in view.series.data}
@@ -136,7 +157,7 @@ def test_every_view_has_a_notebook_representation(session):
 def test_graph_view_colours_nodes_with_their_layer_signal(session):
     from spnlab.graph import topological_order
     from spnlab.widgets import GraphView
-    from spnlab.widgets.node_values import node_values
+    from spnlab.lab.node_values import node_values
     session.step()
     view = GraphView(session)
     assert view.error.value == "" and "<svg" in view.svg.value
