@@ -27,57 +27,115 @@ _ARGS = {
 _NAME_OF_CLASS = {cls: name for name, cls in OPS.items()}
 
 
-def parse_op_spec(spec, arg_name="op"):
-    """`(name, kwargs)` of a spec; raises TypeError/ValueError naming `arg_name`."""
-    if isinstance(spec, spnk.SumOpBase):
-        name = _NAME_OF_CLASS.get(type(spec))
-        if name is None:
-            raise TypeError(f"Expected `{arg_name}` to be one of the five core sum ops. "
+class OpSpec:
+    """A sum-op specification, parsed and checked once: `name` (one of `OPS`) and `kwargs`
+    (its arguments). Immutable and hashable; `make(seed)` builds the op, `canonical()` is the
+    JSON form the config and checkpoints keep, `label` the short name the views show.
+
+    `OpSpec.parse(spec)` takes a name (`"em"`, aliases too), a dict
+    (`{"op": "hard_em", "sample_prob": 0.1}`), a core sum op or an `OpSpec`.
+    """
+
+    __slots__ = ("name", "_items")
+
+    def __init__(self, name, kwargs):
+        self.name = name
+        self._items = tuple(sorted(kwargs.items()))
+
+    @property
+    def kwargs(self):
+        return dict(self._items)
+
+    @classmethod
+    def parse(cls, spec, arg_name="op"):
+        """The `OpSpec` of `spec`; raises TypeError/ValueError naming `arg_name`."""
+        if isinstance(spec, OpSpec):
+            return spec
+        if isinstance(spec, spnk.SumOpBase):
+            name = _NAME_OF_CLASS.get(type(spec))
+            if name is None:
+                raise TypeError(f"Expected `{arg_name}` to be one of the five core sum ops. "
+                                f"Received: {arg_name}={spec!r}")
+            return cls(name, {k: v for k, v in spec.get_config().items() if k in _ARGS[name]})
+        if isinstance(spec, str):
+            name, kwargs = spec, {}
+        elif isinstance(spec, dict):
+            kwargs = dict(spec)
+            name = kwargs.pop("op", None)
+            if not isinstance(name, str):
+                raise ValueError(f"Expected `{arg_name}` as a dict to have an 'op' name. "
+                                 f"Received: {arg_name}={spec!r}")
+        else:
+            raise TypeError(f"Expected `{arg_name}` to be a sum-op name, a dict or a sum op. "
                             f"Received: {arg_name}={spec!r}")
-        return name, {k: v for k, v in spec.get_config().items() if k in _ARGS[name]}
-    if isinstance(spec, str):
-        name, kwargs = spec, {}
-    elif isinstance(spec, dict):
-        kwargs = dict(spec)
-        name = kwargs.pop("op", None)
-        if not isinstance(name, str):
-            raise ValueError(f"Expected `{arg_name}` as a dict to have an 'op' name. "
+        name = ALIASES.get(name, name)
+        if name not in OPS:
+            raise ValueError(f"Expected `{arg_name}` to name one of {sorted(OPS)}. "
                              f"Received: {arg_name}={spec!r}")
-    else:
-        raise TypeError(f"Expected `{arg_name}` to be a sum-op name, a dict or a sum op. "
-                        f"Received: {arg_name}={spec!r}")
-    name = ALIASES.get(name, name)
-    if name not in OPS:
-        raise ValueError(f"Expected `{arg_name}` to name one of {sorted(OPS)}. "
-                         f"Received: {arg_name}={spec!r}")
-    unknown = sorted(set(kwargs) - set(_ARGS[name]))
-    if unknown:
-        raise ValueError(f"Unknown arguments {unknown} for sum op {name!r}; it takes "
-                         f"{list(_ARGS[name])}. Received: {arg_name}={spec!r}")
-    OPS[name](**kwargs)  # the core validates the argument values (e.g. sample_prob in [0, 1])
-    return name, kwargs
+        unknown = sorted(set(kwargs) - set(_ARGS[name]))
+        if unknown:
+            raise ValueError(f"Unknown arguments {unknown} for sum op {name!r}; it takes "
+                             f"{list(_ARGS[name])}. Received: {arg_name}={spec!r}")
+        OPS[name](**kwargs)  # the core validates the argument values (e.g. sample_prob in [0, 1])
+        return cls(name, kwargs)
+
+    def canonical(self):
+        """The JSON form: the bare name when it has no arguments, else a dict."""
+        kwargs = {k: v for k, v in self._items if v is not None}
+        return {"op": self.name, **kwargs} if kwargs else self.name
+
+    @property
+    def label(self):
+        """A short readable name: `hard_em`, `hard_em(sample_prob=0.1)` (no seed)."""
+        shown = [(k, v) for k, v in self._items if k != "seed" and v is not None]
+        return self.name if not shown else \
+            self.name + "(" + ", ".join(f"{k}={v}" for k, v in shown) + ")"
+
+    @property
+    def seed(self):
+        return dict(self._items).get("seed")
+
+    def without_seed(self):
+        """The arguments that make two ops interchangeable: all but the seed."""
+        return OpSpec(self.name, {k: v for k, v in self._items if k != "seed" and v is not None})
+
+    def make(self, seed=None):
+        """A fresh op; `seed` is used where the spec leaves the seed open."""
+        kwargs = self.kwargs
+        if "seed" in _ARGS[self.name] and kwargs.get("seed") is None and seed is not None:
+            kwargs["seed"] = int(seed)
+        return OPS[self.name](**kwargs)
+
+    def __eq__(self, other):
+        return isinstance(other, OpSpec) and (self.name, self._items) == (other.name,
+                                                                           other._items)
+
+    def __hash__(self):
+        return hash((self.name, self._items))
+
+    def __repr__(self):
+        return f"OpSpec({self.canonical()!r})"
+
+
+def parse_op_spec(spec, arg_name="op"):
+    """`(name, kwargs)` of a spec (see `OpSpec.parse`)."""
+    parsed = OpSpec.parse(spec, arg_name)
+    return parsed.name, parsed.kwargs
 
 
 def canonical_spec(spec, arg_name="op"):
     """The JSON form of a spec: the bare name when it has no arguments, else a dict."""
-    name, kwargs = parse_op_spec(spec, arg_name)
-    kwargs = {k: v for k, v in kwargs.items() if v is not None}
-    return {"op": name, **kwargs} if kwargs else name
+    return OpSpec.parse(spec, arg_name).canonical()
 
 
 def make_op(spec, seed):
     """A fresh op instance for one layer; `seed` is used where the spec leaves the seed open."""
-    name, kwargs = parse_op_spec(spec)
-    if "seed" in _ARGS[name] and kwargs.get("seed") is None:
-        kwargs["seed"] = int(seed)
-    return OPS[name](**kwargs)
+    return OpSpec.parse(spec).make(int(seed))
 
 
 def op_label(op):
     """A short readable name: `hard_em`, `hard_em(sample_prob=0.1)`."""
-    name, kwargs = parse_op_spec(op)
-    shown = {k: v for k, v in kwargs.items() if k != "seed" and v is not None}
-    return name if not shown else name + "(" + ", ".join(f"{k}={v}" for k, v in shown.items()) + ")"
+    return OpSpec.parse(op).label
 
 
 def label_name(label):

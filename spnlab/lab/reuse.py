@@ -8,10 +8,9 @@ state back to exactly that of a fresh object (the generator reseeded, the optimi
 reset to their values when built), so results stay bit for bit those of fresh objects, and
 the traced step of that combination, kept in a `StepCache`, is used again.
 """
-import json
 from collections import OrderedDict
 
-from spnlab.lab.ops import OPS, make_op, parse_op_spec
+from spnlab.lab.ops import OpSpec
 
 
 class LRU:
@@ -50,25 +49,24 @@ class OpPool:
         self._ops = LRU(capacity)       # a few ops per layer in practice; bounded all the same
 
     def op(self, layer, spec, seed):
-        name, kwargs = parse_op_spec(spec)
-        if "seed" in kwargs and kwargs["seed"] is not None:
-            seed = kwargs["seed"]
-        op = self._take(layer, name, kwargs, lambda: make_op(spec, seed))
+        spec = OpSpec.parse(spec)
+        if spec.seed is not None:
+            seed = spec.seed
+        op = self._take(layer, spec, lambda: spec.make(seed))
         op.reseed(int(seed))
         return op
 
     def restored(self, layer, spec, generator_state):
-        name, kwargs = parse_op_spec(spec)
-        op = self._take(layer, name, kwargs, lambda: OPS[name](**kwargs))
+        spec = OpSpec.parse(spec)
+        op = self._take(layer, spec, spec.make)
         if op.generator is not None:
-            op.seed = kwargs.get("seed")
+            op.seed = spec.seed
             if generator_state is not None:
                 op.set_generator_state(generator_state)
         return op
 
-    def _take(self, layer, name, kwargs, make):
-        arguments = {k: v for k, v in kwargs.items() if k != "seed" and v is not None}
-        key = (id(layer), name, json.dumps(arguments, sort_keys=True))
+    def _take(self, layer, spec, make):
+        key = (id(layer), spec.without_seed())
         entry = self._ops.get(key)
         if entry is None:                   # the entry keeps `layer` alive with its id
             entry = (layer, make())

@@ -2,7 +2,7 @@
 import numpy as np
 
 from spnlab.lab.history import SwitchRecord
-from spnlab.lab.ops import canonical_spec, derived_seed, op_label, uses_em_optimizer
+from spnlab.lab.ops import OpSpec, derived_seed, op_label, uses_em_optimizer
 
 # Rows used to check that a switch keeps the distribution.
 SWITCH_CHECK_ROWS = 512
@@ -25,7 +25,7 @@ class SwitchMixin:
         layers change starts afresh). Returns the `SwitchRecord` (also in `history.switches`).
         """
         entries = self._resolve_layers(layer)
-        spec = canonical_spec(op, "op")
+        spec = OpSpec.parse(op, "op")                 # parsed and checked once
         with self._busy("switch sum ops"):
             record = self._atomic(lambda: self._switch(entries, spec))
         self._events.emit("switch", record)

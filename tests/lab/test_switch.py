@@ -207,7 +207,7 @@ def _without_reuse(session):
     from spnlab.lab import reuse
 
     class FreshOps(reuse.OpPool):
-        def _take(self, layer, name, kwargs, make):
+        def _take(self, layer, spec, make):
             return make()
 
     session._op_pool, session._steps = FreshOps(), reuse.StepCache(0)
