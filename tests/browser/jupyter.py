@@ -107,3 +107,16 @@ def copy_notebooks(src, dst):
     for name in os.listdir(src):
         if name.endswith(".ipynb"):
             shutil.copy(os.path.join(src, name), dst)
+
+
+def open_and_run_all(lab, page, name):
+    """Open notebook `name` alone (`reset`: no other notebook of the workspace beside it) and
+    start Run All Cells once its kernel is up."""
+    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
+    # Run All only works once the kernel is up (the status bar then says "Idle").
+    page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
+                           "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    return time.monotonic()

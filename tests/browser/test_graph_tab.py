@@ -1,13 +1,15 @@
 """The Graph tab in a real JupyterLab: each built-in structure's default drawing has node labels
 of at least 10 px on screen, the same view shown in two cells draws in both, and after a
 browser reload (kernel still running) it draws again from the kernel's state."""
+import contextlib
 import json
 import os
 from pathlib import Path
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_FLAGS, JupyterLab, missing_browser
+from tests.browser.jupyter import (CHROMIUM, CHROMIUM_FLAGS, JupyterLab, missing_browser,
+                                   open_and_run_all)
 
 REASON = missing_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -20,12 +22,34 @@ CELLS = ["from spnlab.lab import Session\nfrom spnlab.widgets import GraphView\n
                           f"views[{name!r}]" for name in PRESETS] + ["views['classroom']"]
 
 
-def _notebook(path):
+def _notebook(path, cells=CELLS):
     cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": source} for source in CELLS]
+              "source": source} for source in cells]
     path.write_text(json.dumps({"cells": cells, "metadata": {"kernelspec": {
         "name": "python3", "display_name": "Python 3", "language": "python"}},
         "nbformat": 4, "nbformat_minor": 5}))
+
+
+@contextlib.contextmanager
+def _running(tmp_path, name, cells):
+    """JupyterLab on a notebook of `cells` and a 1400x1000 Chromium page that ran them all:
+    yields `(lab, page, errors)` (page errors collected)."""
+    from playwright.sync_api import sync_playwright
+    _notebook(tmp_path / name, cells)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    lab = JupyterLab(tmp_path, ARTIFACTS / f"jupyterlab_{name.split('.')[0]}.log")
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
+                                        headless=True)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            errors = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            open_and_run_all(lab, page, name)
+            yield lab, page, errors
+            browser.close()
+    finally:
+        lab.close()
 
 
 _MEASURE = """() => [...document.querySelectorAll('.jp-Notebook .spnlab-svgview')].map((root) => {
@@ -42,54 +66,34 @@ def _wait_for_views(page, count):
     page.wait_for_function(f"() => document.querySelectorAll('.jp-Notebook .spnlab-svgview "
                            f"g.node').length > 0 && [...document.querySelectorAll("
                            f"'.jp-Notebook .spnlab-svgview')].filter((r) => r.dataset.scale)"
-                           f".length >= {count}", timeout=120_000)
+                           f".length >= {count}", timeout=240_000)   # a cold kernel builds 6 models
 
 
 def test_default_graph_labels_are_readable_in_two_displays_and_after_a_reload(tmp_path):
-    from playwright.sync_api import sync_playwright
-    _notebook(tmp_path / "graph.ipynb")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    lab = JupyterLab(tmp_path, ARTIFACTS / "jupyterlab_graph.log")
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                        headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{lab.url}/lab/tree/graph.ipynb?reset&token={lab.token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector("
-                                   "'.jp-StatusBar-Widget, #jp-main-statusbar').innerText)",
-                                   timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            _wait_for_views(page, len(PRESETS) + 1)
-            page.wait_for_timeout(500)
-            shown = page.evaluate(_MEASURE)
-            page.screenshot(path=str(ARTIFACTS / "graph_tab.png"), full_page=True)
-            assert len(shown) == len(PRESETS) + 1
-            for name, view in zip(PRESETS + ("classroom again",), shown):
-                assert view["nodes"] > 0 and view["px"] >= 10, (name, view)
-            assert shown[-1] == shown[0]                      # the second display of one view
-            # save (the outputs name the widgets), then reload: the views come from the kernel
-            page.locator(".jp-Notebook").first.click()
-            page.keyboard.press("Control+s")
-            notebook = tmp_path / "graph.ipynb"
-            page.wait_for_function("() => true")
-            for _ in range(100):
-                if "spnlab" in notebook.read_text() or "widget-view" in notebook.read_text():
-                    break
-                page.wait_for_timeout(100)
-            page.reload()
-            _wait_for_views(page, len(PRESETS) + 1)
-            page.wait_for_timeout(500)
-            again = page.evaluate(_MEASURE)
-            assert [v["nodes"] for v in again] == [v["nodes"] for v in shown]
-            assert all(v["px"] >= 10 for v in again) and errors == []
-            browser.close()
-    finally:
-        lab.close()
+    with _running(tmp_path, "graph.ipynb", CELLS) as (lab, page, errors):
+        _wait_for_views(page, len(PRESETS) + 1)
+        page.wait_for_timeout(500)
+        shown = page.evaluate(_MEASURE)
+        page.screenshot(path=str(ARTIFACTS / "graph_tab.png"), full_page=True)
+        assert len(shown) == len(PRESETS) + 1
+        for name, view in zip(PRESETS + ("classroom again",), shown):
+            assert view["nodes"] > 0 and view["px"] >= 10, (name, view)
+        assert shown[-1] == shown[0]                      # the second display of one view
+        # save (the outputs name the widgets), then reload: the views come from the kernel
+        page.locator(".jp-Notebook").first.click()
+        page.keyboard.press("Control+s")
+        notebook = tmp_path / "graph.ipynb"
+        page.wait_for_function("() => true")
+        for _ in range(100):
+            if "spnlab" in notebook.read_text() or "widget-view" in notebook.read_text():
+                break
+            page.wait_for_timeout(100)
+        page.reload()
+        _wait_for_views(page, len(PRESETS) + 1)
+        page.wait_for_timeout(500)
+        again = page.evaluate(_MEASURE)
+        assert [v["nodes"] for v in again] == [v["nodes"] for v in shown]
+        assert all(v["px"] >= 10 for v in again) and errors == []
 
 
 TREE_CELLS = ["from spnlab.lab import Session\nfrom spnlab.widgets import GraphView\n"
@@ -116,62 +120,38 @@ def test_the_induced_tree_is_drawn_in_blue_and_a_click_shows_a_nodes_weights(tmp
     """Choosing an induced tree in the browser draws it in blue (the hand-built example: the
     root, one product, its two sums and the leaf, 5 edges; the classroom RAT-SPN: its regions)
     within 2 s; a click on the root shows its weight table within 2 s."""
-    from playwright.sync_api import sync_playwright
-    cells = [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [],
-              "source": source} for source in TREE_CELLS]
-    (tmp_path / "tree.ipynb").write_text(json.dumps({"cells": cells, "metadata": {
-        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-        "nbformat": 4, "nbformat_minor": 5}))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    lab = JupyterLab(tmp_path, ARTIFACTS / "jupyterlab_tree.log")
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS,
-                                        headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            errors = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"{lab.url}/lab/tree/tree.ipynb?reset&token={lab.token}")
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-            page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector("
-                                   "'.jp-StatusBar-Widget, #jp-main-statusbar').innerText)",
-                                   timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-            _wait_for_views(page, 2)
-            assert page.evaluate(_BLUE, 0)["edges"] == 0
-            timings = {}
-            for index, cell in ((0, 0), (1, 1)):
-                start = page.evaluate("() => performance.now()")
-                _choose(page, cell, "induced tree", "MPE (max-product)")
-                page.wait_for_function(f"() => ({_BLUE})({index}).edges > 0", timeout=10_000)
-                timings[cell] = page.evaluate("() => performance.now()") - start
-            small, big = page.evaluate(_BLUE, 0), page.evaluate(_BLUE, 1)
-            assert small["edges"] == 5 and len(small["nodes"]) == 5, small
-            assert "S" in small["nodes"] and "X" in small["nodes"]
-            assert big["nodes"] and big["edges"] > 0, big
-            assert all(ms < 2000 for ms in timings.values()), timings
-            # a click on the root node of the small drawing
-            box = page.evaluate("""() => {
-                const root = document.querySelectorAll('.jp-Notebook .spnlab-svgview')[0];
-                const g = [...root.querySelectorAll('g.node')].find(
-                    (g) => g.querySelector('title').textContent === 'S');
-                const r = g.getBoundingClientRect();
-                return {x: r.x + r.width / 2, y: r.y + r.height / 2};
-            }""")
+    with _running(tmp_path, "tree.ipynb", TREE_CELLS) as (lab, page, errors):
+        _wait_for_views(page, 2)
+        assert page.evaluate(_BLUE, 0)["edges"] == 0
+        timings = {}
+        for index, cell in ((0, 0), (1, 1)):
             start = page.evaluate("() => performance.now()")
-            page.mouse.click(box["x"], box["y"])
-            details = page.locator(".jp-Notebook .jp-Cell").nth(0).locator("table")
-            details.wait_for(timeout=10_000)
-            click_ms = page.evaluate("() => performance.now()") - start
-            text = details.inner_text()
-            assert "P1" in text and "P2" in text and click_ms < 2000, (text, click_ms)
-            page.screenshot(path=str(ARTIFACTS / "graph_tree.png"), full_page=True)
-            page.locator(".jp-Notebook .spnlab-svgview").nth(1).scroll_into_view_if_needed()
-            page.screenshot(path=str(ARTIFACTS / "graph_tree_regions.png"), full_page=True)
-            print(f"tree drawn after {timings[0]:.0f} ms (example), {timings[1]:.0f} ms "
-                  f"(classroom); node details after {click_ms:.0f} ms")
-            assert errors == []
-            browser.close()
-    finally:
-        lab.close()
+            _choose(page, cell, "induced tree", "MPE (max-product)")
+            page.wait_for_function(f"() => ({_BLUE})({index}).edges > 0", timeout=10_000)
+            timings[cell] = page.evaluate("() => performance.now()") - start
+        small, big = page.evaluate(_BLUE, 0), page.evaluate(_BLUE, 1)
+        assert small["edges"] == 5 and len(small["nodes"]) == 5, small
+        assert "S" in small["nodes"] and "X" in small["nodes"]
+        assert big["nodes"] and big["edges"] > 0, big
+        assert all(ms < 2000 for ms in timings.values()), timings
+        # a click on the root node of the small drawing
+        box = page.evaluate("""() => {
+            const root = document.querySelectorAll('.jp-Notebook .spnlab-svgview')[0];
+            const g = [...root.querySelectorAll('g.node')].find(
+                (g) => g.querySelector('title').textContent === 'S');
+            const r = g.getBoundingClientRect();
+            return {x: r.x + r.width / 2, y: r.y + r.height / 2};
+        }""")
+        start = page.evaluate("() => performance.now()")
+        page.mouse.click(box["x"], box["y"])
+        details = page.locator(".jp-Notebook .jp-Cell").nth(0).locator("table")
+        details.wait_for(timeout=10_000)
+        click_ms = page.evaluate("() => performance.now()") - start
+        text = details.inner_text()
+        assert "P1" in text and "P2" in text and click_ms < 2000, (text, click_ms)
+        page.screenshot(path=str(ARTIFACTS / "graph_tree.png"), full_page=True)
+        page.locator(".jp-Notebook .spnlab-svgview").nth(1).scroll_into_view_if_needed()
+        page.screenshot(path=str(ARTIFACTS / "graph_tree_regions.png"), full_page=True)
+        print(f"tree drawn after {timings[0]:.0f} ms (example), {timings[1]:.0f} ms "
+              f"(classroom); node details after {click_ms:.0f} ms")
+        assert errors == []

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.jupyter import CHROMIUM, CHROMIUM_FLAGS, JupyterLab, copy_notebooks, \
-    missing_browser
+from tests.browser.jupyter import (CHROMIUM, CHROMIUM_FLAGS, JupyterLab, copy_notebooks,
+                                   missing_browser, open_and_run_all)
 
 REASON = missing_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -119,21 +119,8 @@ def _play_then_pause(workbench, page, tab, seconds=4):
     return stopped
 
 
-def _open_and_run_all(lab, page, name):
-    """Open notebook `name` alone (`reset`: no other notebook of the workspace beside it) and
-    start Run All Cells once its kernel is up."""
-    page.goto(f"{lab.url}/lab/tree/{name}?reset&token={lab.token}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=90_000)
-    # Run All only works once the kernel is up (the status bar then says "Idle").
-    page.wait_for_function("() => /\\|\\s*Idle/.test(document.querySelector('.jp-StatusBar-"
-                           "Widget, #jp-main-statusbar').innerText)", timeout=90_000)
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    return time.monotonic()
-
-
 def test_tour_runs_and_the_workbench_responds(lab, page):
-    run_all = _open_and_run_all(lab, page, "01_tour.ipynb")
+    run_all = open_and_run_all(lab, page, "01_tour.ipynb")
 
     step_button = page.locator(".jp-OutputArea-output button", has_text="Step").first
     step_button.wait_for(timeout=180_000)
@@ -305,7 +292,7 @@ def test_compact_workbench_fits_a_projector_and_a_second_display_has_data(lab, p
     controls, the learning curve and the open view tab together; the same workbench shown in
     a second cell draws every plot with data."""
     page.set_viewport_size({"width": 1280, "height": 800})
-    _open_and_run_all(lab, page, "compact_workbench.ipynb")
+    open_and_run_all(lab, page, "compact_workbench.ipynb")
     first = page.locator(".jp-OutputArea-output",
                          has=page.locator("button", has_text="Step")).first
     first.wait_for(timeout=180_000)
@@ -359,7 +346,7 @@ def test_course_notebook_runs_in_the_browser(lab, page, name):
     """Each course notebook runs to its end in JupyterLab (its own asserts check the numbers,
     see tests/notebooks): no traceback, every widget view displays, SVG drawings render, and
     the console stays clean."""
-    _open_and_run_all(lab, page, name)
+    open_and_run_all(lab, page, name)
     # Done when every code cell shows an execution number (a failing cell stops the run and
     # leaves the later ones unnumbered: the traceback check below then names it).
     panel = ".jp-NotebookPanel:not(.lm-mod-hidden)"          # the notebook on show
