@@ -18,7 +18,7 @@ from spnlab.graph.keras_model import GraphModel
 from spnlab.graph.nodes import Node
 from spnlab.graph.sums import BaseSum
 from spnlab.lab.step_function import StepFunction
-from spnlab.lab.taps import TapPoint, forward_stats, signal_stats
+from spnlab.lab.taps import TapPoint, raw_tap, signal_stats
 
 
 def is_graph_model(model):
@@ -122,13 +122,10 @@ class GraphStep(StepFunction):
         weight_signal = [var_grads.get(id(v)) for v in model.accumulators]
         weight_signal = [tf.zeros_like(v) if g is None else tf.convert_to_tensor(g)
                          for v, g in zip(model.accumulators, weight_signal)]
-        tap = {"forward": forward_stats(h, self._bins), "signal_out": signal_stats(dy),
-               "signal_in": signal_stats(tf.transpose(level_grads[0])),
-               "weight_signal": tf.concat([tf.reshape(g, [-1]) for g in weight_signal], 0),
-               "counts": self._counts(weight_signal, dy, batch_size)}
-        if self._values:
-            tap["values"] = h
-        return tap
+        return raw_tap(h, self._bins, signal_stats(dy),
+                       signal_stats(tf.transpose(level_grads[0])),
+                       tf.concat([tf.reshape(g, [-1]) for g in weight_signal], 0),
+                       self._counts(weight_signal, dy, batch_size), self._values)
 
     def _counts(self, weight_signal, dy, batch_size):
         """`-B g` with g the signal at the normalised log-weights (see `taps.selection_counts`:

@@ -376,18 +376,18 @@ class Session(RunMixin, QueryMixin, TraceAheadMixin, SwitchMixin, SettingsMixin)
     def _tap_record(self, number, raw, points):
         layers = {}
         for point in points:
-            t = raw[point.key]
+            t = raw[point.key]                             # a RawTap of numpy arrays
             op = point.layer.sum_op if point.kind == "sum" else None
             tap = LayerTap(kind=point.kind, op=None if op is None else op_label(op),
-                           forward=_scalars(t["forward"]),
-                           signal_out=_scalars(t["signal_out"]) if "signal_out" in t else None,
-                           signal_in=_scalars(t["signal_in"]) if "signal_in" in t else None,
-                           values=t.get("values"))
+                           forward=_scalars(t.forward),
+                           signal_out=None if t.signal_out is None else _scalars(t.signal_out),
+                           signal_in=None if t.signal_in is None else _scalars(t.signal_in),
+                           values=t.values)
             if point.kind == "sum":
-                counts = t["counts"].astype(np.float64)
+                counts = t.counts.astype(np.float64)
                 if is_hard(op):
                     counts = np.rint(counts)               # winner counts are integers
-                tap.weight_signal, tap.counts = t["weight_signal"], counts
+                tap.weight_signal, tap.counts = t.weight_signal, counts
                 tap.entropy, tap.entropy_norm = selection_entropy(counts)
                 tap.dead_fraction = dead_fraction(self.taps.window_counts(point.key, counts))
             layers[point.key] = tap

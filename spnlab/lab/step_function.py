@@ -63,7 +63,7 @@ class StepFunction:
         return self._points
 
     def __call__(self, x):
-        out = tf.nest.map_structure(lambda t: t.numpy(), self._fn(x))
+        out = tf.nest.map_structure(lambda t: None if t is None else t.numpy(), self._fn(x))
         self._warmed = True
         return out
 

@@ -15,6 +15,7 @@ For every tapped layer a step records, before the weights change:
   undoing the normalisation's vector-Jacobian product (see `selection_counts`).
 """
 from dataclasses import dataclass
+from typing import NamedTuple, Optional
 
 import tensorflow as tf
 
@@ -29,6 +30,30 @@ class TapPoint:
     key: str
     kind: str
     layer: object
+
+
+class RawTap(NamedTuple):
+    """One layer's taps as the traced step returns them (tensors, numpy after the step); the
+    session turns it into a `tap_records.LayerTap`. Fields as in the module docstring; None
+    where the layer has no such signal."""
+
+    forward: dict
+    signal_out: Optional[dict] = None
+    signal_in: Optional[dict] = None
+    weight_signal: Optional[object] = None
+    counts: Optional[object] = None
+    values: Optional[object] = None
+
+
+def raw_tap(h, bins, signal_out=None, signal_in=None, weight_signal=None, counts=None,
+            keep_values=False):
+    """The `RawTap` of a layer with output log-values `h`: its forward statistics, the
+    `signal_stats` of the signals at its output and input (or None), the weight signal and
+    counts of a sum layer, and `h` itself with `keep_values`. The one place a step's taps are
+    assembled (layer models and node graphs alike)."""
+    return RawTap(forward=forward_stats(h, bins), signal_out=signal_out, signal_in=signal_in,
+                  weight_signal=weight_signal, counts=counts,
+                  values=h if keep_values else None)
 
 
 def forward_stats(h, bins):

@@ -14,7 +14,7 @@ from spnlab.core.ops.functions import own_function
 from spnlab.core.ops.logspace import logsumexp
 from spnlab.core.queries.runner import model_lock
 from spnlab.lab.step_function import StepFunction
-from spnlab.lab.taps import TapPoint, forward_stats, selection_counts, signal_stats
+from spnlab.lab.taps import TapPoint, raw_tap, selection_counts, signal_stats
 
 
 def tap_points(steps, entries, settings):
@@ -98,20 +98,16 @@ class CompiledStep(StepFunction):
             return signals.get(index)
 
         h = outputs[point.step_index]
-        tap = {"forward": forward_stats(h, self._bins)}
         dy = out_grads.get(point.step_index)
-        for name, index in (("signal_out", point.step_index), ("signal_in", point.step_index - 1)):
-            if stats(index) is not None:
-                tap[name] = stats(index)
+        weight_signal = counts = None
         if point.kind == "sum":
             weight_signal = var_grads.get(id(point.layer.accumulators))
             if weight_signal is None:
                 weight_signal = tf.zeros_like(point.layer.accumulators)
-            tap["weight_signal"] = weight_signal
-            tap["counts"] = selection_counts(point.layer, weight_signal, dy, batch_size)
-        if self._values:
-            tap["values"] = h
-        return tap
+            counts = selection_counts(point.layer, weight_signal, dy, batch_size)
+        # signal statistics of an output are shared by the layers on either side of it
+        return raw_tap(h, self._bins, stats(point.step_index), stats(point.step_index - 1),
+                       weight_signal, counts, self._values)
 
 
 class Evaluator:
