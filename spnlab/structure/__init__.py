@@ -1,0 +1,25 @@
+"""Structures learned from data (below the lab, above the node graph; NumPy, SciPy and
+scikit-learn only: learning a structure loads no TensorFlow).
+
+    from spnlab.structure import LearnSPN, learn_hclt, load_debd
+    data = load_debd("nltcs", "../shared/data/debd")
+    learner = LearnSPN(data.train, min_instances_slice=200, leaves="chow_liu")
+    for decision in learner.steps():            # one recorded decision per step
+        print(decision.kind, decision.reason)
+    root = learner.graph()                       # an spnlab.graph node graph
+"""
+from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, HiddenTreeBlock, ProductBlock,
+                                     SumBlock, to_graph)
+from spnlab.structure.chow_liu import ChowLiuTree, fit_chow_liu, maximum_spanning_tree
+from spnlab.structure.data import (Dataset, bits_per_variable, check_discrete_data, debd_names,
+                                   load_debd)
+from spnlab.structure.independence import g_test, mutual_information, pair_counts, rdc
+from spnlab.structure.learnspn import Decision, LearnSPN, learn_spn
+
+__all__ = [
+    "LearnSPN", "learn_spn", "Decision",
+    "ChowLiuTree", "fit_chow_liu", "maximum_spanning_tree",
+    "FactorizedLeaf", "ChowLiuLeaf", "ProductBlock", "SumBlock", "HiddenTreeBlock", "to_graph",
+    "Dataset", "load_debd", "debd_names", "bits_per_variable", "check_discrete_data",
+    "g_test", "mutual_information", "pair_counts", "rdc",
+]

@@ -1,0 +1,107 @@
+"""Pairwise dependence of the variables of a data slice, all pairs at once.
+
+Every statistic starts from the co-occurrence counts of all pairs of variables, one matrix
+product of the one-hot data with itself (never a Python loop over pairs):
+
+    counts[i, a, j, b] = #rows with x_i = a and x_j = b          [V, K, V, K]
+
+- G-test: `G_ij = 2 sum_ab n_ab ln(n_ab n / (n_a. n_.b))`, chi-square with
+  `(K_i - 1)(K_j - 1)` degrees of freedom (K_i = values seen in the slice); a column that is
+  constant in the slice has 0 degrees of freedom and is independent of everything.
+- Mutual information (Chow-Liu trees): `I_ij = sum_ab p_ab ln(p_ab / (p_a p_b))` of the
+  Laplace-smoothed joint, in nats.
+- RDC (randomised dependence coefficient, Lopez-Paz et al. 2013) for continuous data.
+"""
+import numpy as np
+from scipy import sparse
+from scipy.sparse import csgraph
+from scipy.stats import chi2
+
+
+def one_hot(data, num_vals):
+    """`[rows, V * K]` float64 one-hot of int data `[rows, V]` with values `0..K-1`."""
+    rows, num_vars = data.shape
+    out = np.zeros((rows, num_vars * num_vals))
+    out[np.arange(rows)[:, None], np.arange(num_vars) * num_vals + data] = 1.0
+    return out
+
+
+def pair_counts(data, num_vals):
+    """Co-occurrence counts `[V, K, V, K]` of all pairs (the diagonal blocks hold the
+    univariate counts on their diagonals)."""
+    hot = one_hot(data, num_vals)
+    num_vars = data.shape[1]
+    return (hot.T @ hot).reshape(num_vars, num_vals, num_vars, num_vals)
+
+
+def _marginal_counts(counts):
+    """`[V, K]` univariate counts from pair counts."""
+    return np.einsum("iaia->ia", counts)
+
+
+def g_test(data, num_vals):
+    """G statistics and p-values of independence for all pairs of columns.
+
+    Returns `(g [V, V], p_values [V, V])`; the diagonal is 0 and 1. With a single row every
+    column is constant, so every pair is independent.
+    """
+    counts = pair_counts(data, num_vals)
+    n = data.shape[0]
+    single = _marginal_counts(counts)                              # [V, K]
+    expected = single[:, :, None, None] * single[None, None, :, :] / n
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(counts > 0, counts * np.log(counts / expected), 0.0)
+    g = 2.0 * terms.sum(axis=(1, 3))
+    g = np.maximum(g, 0.0)                                         # rounding below zero
+    seen = (single > 0).sum(axis=1)                                # values seen per column
+    dof = np.outer(seen - 1, seen - 1)
+    p_values = np.where(dof > 0, chi2.sf(g, np.maximum(dof, 1)), 1.0)
+    np.fill_diagonal(g, 0.0)
+    np.fill_diagonal(p_values, 1.0)
+    return g, p_values
+
+
+def mutual_information(data, num_vals, alpha=1.0):
+    """`[V, V]` mutual information (nats) of the Laplace-smoothed pairwise joints: each pair's
+    joint adds `alpha` to each of its K*K cells (the marginals are the joints' sums, so they
+    agree)."""
+    counts = pair_counts(data, num_vals) + alpha
+    n = data.shape[0] + alpha * num_vals * num_vals
+    joint = counts / n                                             # [V, K, V, K]
+    p_i = joint.sum(axis=3)                                        # [V, K, V]: p(x_i) per pair
+    p_j = joint.sum(axis=1)                                        # [V, V, K]: p(x_j) per pair
+    ratio = joint / (p_i[:, :, :, None] * p_j[:, None, :, :])
+    mi = (joint * np.log(ratio)).sum(axis=(1, 3))
+    mi = np.maximum(mi, 0.0)
+    np.fill_diagonal(mi, 0.0)
+    return mi
+
+
+def rdc(data, k=10, scale=1.0 / 6.0, seed=0):
+    """`[V, V]` randomised dependence coefficients of continuous columns: copula transform
+    (ranks), `k` random sine features per column, then the largest canonical correlation of
+    each pair's features (via the singular values of the whitened cross-covariance)."""
+    data = np.asarray(data, dtype=np.float64)
+    rows, num_vars = data.shape
+    rng = np.random.default_rng(seed)
+    ranks = (np.argsort(np.argsort(data, axis=0), axis=0) + 1.0) / rows
+    features = []
+    for v in range(num_vars):
+        w = rng.normal(0.0, scale, size=(2, k))                    # ranks and a bias column
+        f = np.sin(np.column_stack([ranks[:, v], np.ones(rows)]) @ w)
+        f = f - f.mean(axis=0)
+        q, _ = np.linalg.qr(f)                                     # whitened feature basis
+        features.append(q)
+    stacked = np.stack(features)                                   # [V, rows, k]
+    cross = np.einsum("vnk,wnl->vwkl", stacked, stacked)           # [V, V, k, k]
+    result = np.minimum(1.0, np.linalg.svd(cross, compute_uv=False)[..., 0])
+    np.fill_diagonal(result, 1.0)
+    return result
+
+
+def dependency_components(dependent):
+    """Connected components of the boolean dependency graph `[V, V]`: `list[np.ndarray]` of
+    column positions, ordered by their smallest position."""
+    count, labels = csgraph.connected_components(sparse.csr_matrix(dependent), directed=False)
+    groups = [np.flatnonzero(labels == c) for c in range(count)]
+    return sorted(groups, key=lambda g: g[0])

@@ -1,0 +1,290 @@
+"""LearnSPN (Gens and Domingos, 2013) as a sequence of recorded, steppable decisions.
+
+A *slice* is a set of rows and columns of the training data. Learning starts with one slice
+(all rows, all columns) and takes one pending slice per step, breadth first:
+
+1. one column: a univariate leaf (Laplace-smoothed categorical);
+2. fewer than `min_instances_slice` rows: a leaf over its columns, fully factorised or a
+   Chow-Liu tree (`leaves="chow_liu"`, LearnSPN with CLT leaves, Vergari et al. 2015);
+3. a *variable split*: the pairwise independence test (G-test p-value below `threshold` means
+   dependent; or RDC above `threshold`) gives a dependency graph; if it has several connected
+   components, a product over them (same rows, disjoint columns);
+4. otherwise an *instance split*: the rows are clustered ("kmeans" or "em", `num_clusters`) and
+   a sum over the clusters weighted by their sizes (same columns); when the rows do not split
+   (identical rows, one cluster), a factorised leaf.
+
+After every step the structure is a valid SPN: pending slices count as fully factorised leaves
+fitted on their rows, so `log_likelihood` can be followed step by step.
+
+    learner = LearnSPN(train, min_instances_slice=200)
+    for decision in learner.steps():
+        print(decision.kind, decision.reason, learner.log_likelihood(valid).mean())
+    root = learner.graph()                  # an spnlab.graph node graph
+"""
+from collections import deque
+from typing import NamedTuple
+
+import numpy as np
+
+from spnlab._args import check_number
+from spnlab.graph._checks import check_positive_int, is_int
+from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, ProductBlock, SumBlock,
+                                     to_graph)
+from spnlab.structure.chow_liu import fit_chow_liu
+from spnlab.structure.clustering import CLUSTERINGS, cluster_rows
+from spnlab.structure.data import check_discrete_data
+from spnlab.structure.independence import dependency_components, g_test, rdc
+
+LEAVES = ("factorized", "chow_liu")
+INDEPENDENCE_TESTS = ("g_test", "rdc")
+
+
+class Decision(NamedTuple):
+    """One step of a structure learner.
+
+    Attributes:
+        step: 1, 2, ... in the order taken.
+        slice_id: the slice decided (0 is the root slice).
+        parent_id: the slice it came from (None for the root).
+        rows: `[n]` row indices of the training data in the slice.
+        cols: the column positions of the slice (tuple of ints).
+        kind: "product" (variable split), "sum" (instance split) or "leaf".
+        reason: one sentence saying why, with the numbers.
+        children: the new pending slices' ids (empty for a leaf).
+        details: the evidence: for a product `statistic` `[n_cols, n_cols]`, `p_values` (G-test),
+            `dependent` (bool matrix), `components` (lists of columns); for a sum `labels [n]`,
+            `sizes`, `weights`, `centers [clusters, n_cols]` (mean value per cluster); for a
+            leaf `leaf` ("factorized" / "chow_liu") and `probabilities [n_cols, K]` or `tree`;
+            a failed variable split before a sum is kept under the same keys.
+    """
+
+    step: int
+    slice_id: int
+    parent_id: object
+    rows: np.ndarray
+    cols: tuple
+    kind: str
+    reason: str
+    children: tuple
+    details: dict
+
+
+class _Slice:
+    __slots__ = ("id", "parent_id", "rows", "cols", "kind", "children", "weights", "leaf",
+                 "_pending_leaf")
+
+    def __init__(self, slice_id, parent_id, rows, cols):
+        self.id, self.parent_id, self.rows, self.cols = slice_id, parent_id, rows, tuple(cols)
+        self.kind, self.children, self.weights, self.leaf = "pending", (), None, None
+        self._pending_leaf = None
+
+
+def _check_choice(value, choices, arg):
+    if value not in choices:
+        raise ValueError(f"Expected `{arg}` to be one of {choices}. Received: {arg}={value!r}")
+    return value
+
+
+class LearnSPN:
+    """A LearnSPN run over int data `[rows, num_vars]`, taken one decision at a time.
+
+    Args:
+        data: training data, int values `0..num_vals-1`.
+        num_vals: values per variable (default: the largest value + 1, at least 2).
+        min_instances_slice: slices with fewer rows become leaves.
+        threshold: G-test p-value below which a pair is dependent (default 0.001), or the RDC
+            value above which it is (default 0.3 with `independence="rdc"`).
+        independence: "g_test" (discrete data) or "rdc".
+        clustering: "kmeans" or "em"; `num_clusters`: clusters per instance split.
+        leaves: "factorized" or "chow_liu" (slices below `min_instances_slice`).
+        alpha: Laplace smoothing of the leaves' counts.
+        seed: seeds the clustering; equal arguments give equal structures.
+        variables: names (or `Variable`s) of the columns for the node graph.
+    """
+
+    def __init__(self, data, num_vals=None, min_instances_slice=200, threshold=None,
+                 independence="g_test", clustering="kmeans", num_clusters=2,
+                 leaves="factorized", alpha=1.0, seed=0, variables=None):
+        self.data = check_discrete_data(data, "data")
+        max_value = int(self.data.max()) + 1
+        self.num_vals = max(2, max_value) if num_vals is None else \
+            check_positive_int(num_vals, "num_vals")
+        if self.num_vals < max_value:
+            raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
+                             f"{max_value - 1}). Received: num_vals={num_vals}")
+        self.min_instances_slice = check_positive_int(min_instances_slice, "min_instances_slice")
+        self.independence = _check_choice(independence, INDEPENDENCE_TESTS, "independence")
+        if threshold is None:
+            threshold = 0.001 if independence == "g_test" else 0.3
+        self.threshold = check_number("threshold", threshold, 0.0, 1.0)
+        self.clustering = _check_choice(clustering, CLUSTERINGS, "clustering")
+        self.num_clusters = check_positive_int(num_clusters, "num_clusters")
+        if self.num_clusters < 2:
+            raise ValueError(f"Expected `num_clusters` >= 2. Received: num_clusters="
+                             f"{num_clusters}")
+        self.leaves = _check_choice(leaves, LEAVES, "leaves")
+        self.alpha = check_number("alpha", alpha, 0.0, low_open=True)
+        if not is_int(seed):
+            raise TypeError(f"Expected `seed` to be an int. Received: seed={seed!r}")
+        self.seed = int(seed)
+        self.variables = variables
+        self.num_vars = self.data.shape[1]
+        self._rng = np.random.default_rng(self.seed)
+        root = _Slice(0, None, np.arange(len(self.data)), range(self.num_vars))
+        self._slices = [root]
+        self._queue = deque([root])
+        self.decisions = []
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    @property
+    def done(self):
+        return not self._queue
+
+    @property
+    def pending(self):
+        """The slices still to decide, as `(slice_id, rows, cols)` in the order they will be."""
+        return [(s.id, s.rows, s.cols) for s in self._queue]
+
+    def step(self):
+        """Decide the next pending slice; returns its `Decision` (None when done)."""
+        if not self._queue:
+            return None
+        current = self._queue.popleft()
+        kind, reason, details, children = self._decide(current)
+        current.kind = kind
+        for child in children:
+            self._slices.append(child)
+            self._queue.append(child)
+        current.children = tuple(children)
+        decision = Decision(len(self.decisions) + 1, current.id, current.parent_id,
+                            current.rows, current.cols, kind, reason,
+                            tuple(c.id for c in children), details)
+        self.decisions.append(decision)
+        return decision
+
+    def steps(self):
+        """Iterate the remaining decisions until the structure is complete."""
+        while self._queue:
+            yield self.step()
+
+    def learn(self):
+        """Take every remaining step; returns the node graph's root."""
+        for _ in self.steps():
+            pass
+        return self.graph()
+
+    # --- the decisions ----------------------------------------------------------------------
+
+    def _decide(self, current):
+        rows, cols = current.rows, list(current.cols)
+        n = len(rows)
+        if len(cols) == 1:
+            return self._leaf(current, "factorized", f"one variable ({n} rows)")
+        if n < self.min_instances_slice:
+            return self._leaf(current, self.leaves,
+                              f"{n} rows < min_instances_slice={self.min_instances_slice}")
+        values = self.data[np.ix_(rows, cols)]
+        split = self._variable_split(values)
+        components = split["components"]
+        if len(components) > 1:
+            sizes = ", ".join(str(len(c)) for c in components)
+            children = self._children(current, [rows] * len(components),
+                                      [[cols[i] for i in c] for c in components])
+            split["components"] = [[cols[i] for i in c] for c in components]
+            return "product", (f"variable split: {len(components)} independent groups of "
+                               f"{sizes} variables ({self._test_label()})"), split, children
+        labels = cluster_rows(values, self.clustering, self.num_clusters,
+                              int(self._rng.integers(2 ** 31)), self.num_vals)
+        num = int(labels.max()) + 1
+        if num < 2:
+            current_details = dict(split)
+            kind, reason, details, children = self._leaf(
+                current, "factorized",
+                f"the {n} rows do not cluster (identical rows) and their variables are "
+                f"dependent")
+            details.update({k: v for k, v in current_details.items() if k != "components"})
+            return kind, reason, details, children
+        sizes = np.bincount(labels, minlength=num)
+        current.weights = sizes / n
+        centers = np.stack([values[labels == c].mean(axis=0) for c in range(num)])
+        children = self._children(current, [rows[labels == c] for c in range(num)],
+                                  [cols] * num)
+        details = dict(split, labels=labels, sizes=sizes, weights=current.weights,
+                       centers=centers)
+        details.pop("components")
+        return "sum", (f"instance split: {num} clusters of {', '.join(map(str, sizes))} rows "
+                       f"({self.clustering}); the variables were all connected"), details, \
+            children
+
+    def _test_label(self):
+        if self.independence == "g_test":
+            return f"G-test, p < {self.threshold:g} is dependent"
+        return f"RDC > {self.threshold:g} is dependent"
+
+    def _variable_split(self, values):
+        if self.independence == "g_test":
+            statistic, p_values = g_test(values, self.num_vals)
+            dependent = p_values < self.threshold
+            details = {"statistic": statistic, "p_values": p_values}
+        else:
+            statistic = rdc(values, seed=int(self._rng.integers(2 ** 31)))
+            dependent = statistic > self.threshold
+            details = {"statistic": statistic, "p_values": None}
+        np.fill_diagonal(dependent, False)
+        details["dependent"] = dependent
+        details["components"] = [list(c) for c in dependency_components(dependent)]
+        return details
+
+    def _children(self, current, row_sets, col_sets):
+        start = len(self._slices)              # ids are positions in self._slices
+        children = []
+        for i, (rows, cols) in enumerate(zip(row_sets, col_sets)):
+            children.append(_Slice(start + i, current.id, np.asarray(rows), cols))
+        return children
+
+    def _leaf(self, current, leaf_kind, reason):
+        rows, cols = current.rows, list(current.cols)
+        if leaf_kind == "chow_liu" and len(cols) > 1:
+            tree = fit_chow_liu(self.data[np.ix_(rows, cols)], self.num_vals, self.alpha)
+            current.leaf = ChowLiuLeaf(cols, tree)
+            details = {"leaf": "chow_liu", "tree": tree}
+            reason = f"{reason}: a Chow-Liu tree over {len(cols)} variables"
+        else:
+            current.leaf = FactorizedLeaf.fit(self.data, rows, cols, self.num_vals, self.alpha)
+            details = {"leaf": "factorized", "probabilities": np.exp(current.leaf.log_probs)}
+            reason = f"{reason}: a factorised leaf"
+        return "leaf", reason, details, []
+
+    # --- the structure so far ---------------------------------------------------------------
+
+    def _block(self, s):
+        if s.kind == "leaf":
+            return s.leaf
+        if s.kind == "pending":
+            if s._pending_leaf is None:
+                s._pending_leaf = FactorizedLeaf.fit(self.data, s.rows, list(s.cols),
+                                                     self.num_vals, self.alpha)
+            return s._pending_leaf
+        children = [self._block(self._slices[c.id]) for c in s.children]
+        if s.kind == "product":
+            return ProductBlock(children)
+        return SumBlock(children, s.weights)
+
+    def structure(self):
+        """The current structure as a block tree (pending slices as factorised leaves)."""
+        return self._block(self._slices[0])
+
+    def graph(self):
+        """The current structure as an `spnlab.graph` node graph (its root node)."""
+        return to_graph(self.structure(), self.num_vars, self.num_vals, self.variables)
+
+    def log_likelihood(self, data):
+        """`[rows]` log-likelihoods of `data` under the current structure (NumPy)."""
+        data = check_discrete_data(data, "data", self.num_vars, self.num_vals)
+        return self.structure().log_likelihood(data)
+
+
+def learn_spn(data, **kwargs):
+    """Run `LearnSPN(data, **kwargs)` to the end; returns the node graph's root."""
+    return LearnSPN(data, **kwargs).learn()
