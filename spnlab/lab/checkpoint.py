@@ -20,7 +20,7 @@ import h5py
 import keras
 import numpy as np
 
-from spnlab.lab import state as state_lib
+from spnlab.lab.state import SessionState
 from spnlab.lab.config import SessionConfig
 from spnlab.lab.history import History
 from spnlab.lab.tap_records import records_from_flat, records_to_flat
@@ -71,11 +71,12 @@ def save(session, path):
     path = _check_path(path)
     parent = os.path.dirname(os.path.abspath(path))
     os.makedirs(parent, exist_ok=True)
-    state = state_lib.capture(session)
+    state = session.capture_state()
+    reset_point = session.custom_reset_point
     tmp = tempfile.mkdtemp(prefix=".checkpoint-", dir=parent)
     try:
         session.model.save_weights(os.path.join(tmp, "model.weights.h5"))
-        if session._config.structure == "custom":
+        if state.config["structure"] == "custom":
             session.model.save(os.path.join(tmp, "model.keras"))
         tap_arrays, tap_index = records_to_flat(state.taps)
         with h5py.File(os.path.join(tmp, "state.h5"), "w") as f:
@@ -85,9 +86,8 @@ def save(session, path):
             for key, value in tap_arrays.items():
                 f[f"taps/{key}"] = value
             f["data/train"], f["data/test"] = session.data.train, session.data.test
-            initial = session._initial_custom_state
-            if initial is not None:
-                for i, value in enumerate(initial[1]):
+            if reset_point is not None:
+                for i, value in enumerate(reset_point[1]):
                     f[f"initial/values/{i}"] = value
         meta = {
             "format": FORMAT, "version": VERSION, "config": state.config, "ops": state.ops,
@@ -95,8 +95,8 @@ def save(session, path):
             "history": state.history.to_dict(), "taps": tap_index,
             "optimizer_groups": {g: len(v) for g, v in state.optimizer_state.items()},
             "data": {"name": session.data.name, "image_shape": session.data.image_shape},
-            "initial_ops": None if session._initial_custom_state is None
-            else [list(op) for op in session._initial_custom_state[0]],
+            "initial_ops": None if reset_point is None
+            else [list(op) for op in reset_point[0]],
         }
         with open(os.path.join(tmp, "session.json"), "w") as f:
             json.dump(meta, f)
@@ -165,22 +165,21 @@ def load(cls, path):
                              f"from the saved rows. Received: checkpoint {path!r}")
     else:
         session = cls(config, model=model, data=(train, test))
-    # The constructor marks given data as custom; put back what the config said.
-    session._config = config
     session.data.name = meta["data"]["name"]
     session.data.image_shape = None if meta["data"]["image_shape"] is None \
         else tuple(meta["data"]["image_shape"])
     if initial_values is not None:
-        session._initial_custom_state = ([tuple(op) for op in meta["initial_ops"]], initial_values)
+        with _reading(path, "state.h5"):
+            session.custom_reset_point = (meta["initial_ops"], initial_values)
+    # The constructor marks given data as custom; the state puts back what the config said.
     with _reading(path, "session.json"):         # its history and tap index
-        state = state_lib.SessionState(
+        state = SessionState(
             config=meta["config"], ops=meta["ops"], model_values=None,
             optimizer_state=optimizer_state, stream=meta["stream"],
             history=History.from_dict(meta["history"]),
             taps=records_from_flat(tap_arrays, meta["taps"]), counters=meta["counters"])
-        state_lib.restore(session, state)
+        session.restore_state(state)
     with _reading(path, "model.weights.h5") as file:
         session.model.load_weights(file)
         _check_finite([(w.path, w.numpy()) for w in session.model.weights], file, "weights")
-    session._invalidate()
     return session

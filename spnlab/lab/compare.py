@@ -11,9 +11,9 @@ with the rows run until then. While it runs, other changes and queries of the se
 refused (they would act on the state of the mode being run).
 """
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
-from spnlab.lab import state as state_lib
 from spnlab.lab.config import LIVE_FIELDS
 from spnlab.lab.ops import canonical_spec, op_label
 
@@ -135,18 +135,19 @@ def _comparison(session, modes, num_steps, test_every, taps, progress):
     rows, tap_summaries, stopped = [], {}, False
     labels = {label: mode for label, mode in modes}
     try:
-        with session._events.muted():
+        with session.muted():
             for label, mode in modes:
                 if stopped:
                     break
-                state_lib.restore(session, base)
+                session.restore_state(base)
                 settings = {k: v for k, v in mode.items() if k != "sum_op"}
                 if test_every is not None:
                     settings["test_every"] = test_every
                 tap_settings = {} if taps is None else {"enabled": bool(taps)}
-                if tap_settings.get("enabled", session._config.taps.enabled):
+                tap_config = session.config.taps
+                if tap_settings.get("enabled", tap_config.enabled):
                     # keep every step of the run in the buffer for the summary
-                    tap_settings["capacity"] = max(session._config.taps.capacity, num_steps)
+                    tap_settings["capacity"] = max(tap_config.capacity, num_steps)
                 if tap_settings:
                     settings["taps"] = tap_settings
                 if settings:
@@ -154,27 +155,20 @@ def _comparison(session, modes, num_steps, test_every, taps, progress):
                 if mode["sum_op"] is not None:
                     session.set_sum_op("all", mode["sum_op"])
                 start_wall = session.wall_time
-                with session._run_loop(num_steps, progress) as tick:
-                    for n in range(1, int(num_steps) + 1):
-                        if session._stop_requested:
-                            stopped = True
-                            break
-                        record = session.step()
-                        tick(record)
+                n = 0
+                with contextlib.closing(session.iter_steps(num_steps, progress)) as records:
+                    for n, record in enumerate(records, 1):
                         rows.append({"mode": label, "step": n,
                                      "wall_time": record.wall_time - start_wall,
                                      "train_ll": record.train_ll, "test_ll": record.test_ll,
                                      "train_bpd": record.train_bpd,
                                      "test_bpd": record.test_bpd})
-                        session._comparing = True          # others wait until we are done
-                        try:
+                        with session.comparison_hold():    # others wait until we are done
                             yield CompareResult(list(rows), {}, labels)
-                        finally:
-                            session._comparing = False
+                stopped = n < num_steps                     # `stop()` ended the run early
                 tap_summaries[label] = _tap_summary(session, base.counters["step"])
     finally:
-        session._comparing = False
-        state_lib.restore(session, base)
+        session.restore_state(base)
     return CompareResult(rows, {k: v for k, v in tap_summaries.items() if v}, labels)
 
 

@@ -1,7 +1,9 @@
 """Running many steps: `run` with a progress bar, `run_async` for an event loop, `stop`.
 
 A mixin of `Session`. `stop()` sets a flag that the loop reads between steps, so a run always
-ends on a complete step; the flag is cleared when a run starts and when it ends.
+ends on a complete step; the flag is cleared when a run starts and when it ends. `iter_steps`
+is the loop itself, for a driver that does something between the steps (a comparison), and
+`comparison_hold` keeps the session to such a driver while it hands control to an event loop.
 """
 import asyncio
 import contextlib
@@ -17,7 +19,7 @@ def _check_steps(num_steps):
 
 
 class RunMixin:
-    """`run`, `run_async`, `stop` and `is_running` on top of `step()`."""
+    """`run`, `run_async`, `iter_steps`, `stop` and `is_running` on top of `step()`."""
 
     @property
     def is_running(self):
@@ -31,6 +33,18 @@ class RunMixin:
     def stop(self):
         """Ask a running `run` / `run_async` to stop before its next step."""
         self._stop_requested = True
+
+    @contextlib.contextmanager
+    def comparison_hold(self):
+        """Inside the block every other change and query of the session is refused ("a
+        comparison is running") and no trace-ahead starts: `compare_async` holds it while the
+        event loop runs between two of its steps (which would otherwise act on the state of
+        the mode being run)."""
+        self._comparing = True
+        try:
+            yield
+        finally:
+            self._comparing = False
 
     @contextlib.contextmanager
     def _run_loop(self, num_steps, progress):
@@ -60,9 +74,11 @@ class RunMixin:
             if bar is not None:
                 bar.close()
 
-    def _step_records(self, num_steps, progress):
-        """The records of up to `num_steps` steps, one at a time, until `stop()` (the caller
-        closes it, so that the run ends at once also when the caller is cancelled)."""
+    def iter_steps(self, num_steps, progress=False):
+        """The records of up to `num_steps` steps, one at a time, until `stop()`: a run that
+        the caller drives (it counts as running until the generator ends; close it, e.g. with
+        `contextlib.closing`, so that the run ends at once also when the caller stops early or
+        is cancelled). Fewer than `num_steps` records: it was stopped."""
         with self._run_loop(num_steps, progress) as tick:
             for _ in range(int(num_steps)):
                 if self._stop_requested:
@@ -74,7 +90,7 @@ class RunMixin:
     def run(self, num_steps, progress=True):
         """Up to `num_steps` steps with a progress bar (tqdm.auto); `stop()` ends it between
         steps. Returns the step records."""
-        with contextlib.closing(self._step_records(num_steps, progress)) as steps:
+        with contextlib.closing(self.iter_steps(num_steps, progress)) as steps:
             return list(steps)
 
     async def run_async(self, num_steps, progress=False, pace=None):
@@ -89,7 +105,7 @@ class RunMixin:
         if pace is not None and not callable(pace):
             raise TypeError(f"Expected `pace` to be an async callable. Received: pace={pace!r}")
         records = []
-        with contextlib.closing(self._step_records(num_steps, progress)) as steps:
+        with contextlib.closing(self.iter_steps(num_steps, progress)) as steps:
             for record in steps:
                 records.append(record)
                 if pace is None:

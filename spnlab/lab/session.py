@@ -4,20 +4,21 @@ It steps, switches sum ops live, records history and signal taps, and tells obse
 imports a UI toolkit. Every state change is all-or-nothing: a step, switch, config change or
 reset that raises leaves the session exactly as it was (weights, optimisers, generators, data
 position, history, taps), because the state is captured first and put back on failure
-(`spnlab.lab.state.all_or_nothing`, the one rollback).
+(`spnlab.lab.state`, the one rollback).
 
 The session keeps the state and orchestrates; the model behind one interface is
-`spnlab.lab.trainable`, and its other parts live beside it: steps (`stepping.py`), queries
-(`queries.py`), running and Play (`running.py`), sum-op switches (`switching.py`), settings,
-reset and rebuild (`settings.py`), trace-ahead (`tracing.py`), comparisons (`compare.py`) and
-checkpoints (`checkpoint.py`).
+`spnlab.lab.trainable`, and its other parts live beside it: capturing, restoring and rolling
+back its state (`state.py`), steps (`stepping.py`), queries (`queries.py`), running and Play
+(`running.py`), sum-op switches (`switching.py`), settings, reset and rebuild (`settings.py`),
+trace-ahead (`tracing.py`), comparisons (`compare.py`) and checkpoints (`checkpoint.py`). The
+last two use only the session's public surface (`capture_state`, `restore_state`, `config`,
+`custom_reset_point`, `muted`, `iter_steps`, `comparison_hold`).
 """
 import contextlib
 import threading
 
 import numpy as np
 
-from spnlab.lab import state as state_lib
 from spnlab.lab.build import build_model
 from spnlab.lab.config import as_config
 from spnlab.lab.data import BatchStream, digits, digits_grey, from_arrays
@@ -31,6 +32,7 @@ from spnlab.lab.queries import QueryMixin
 from spnlab.lab.reuse import OpPool, StepCache
 from spnlab.lab.running import RunMixin
 from spnlab.lab.settings import SettingsMixin
+from spnlab.lab.state import StateMixin
 from spnlab.lab.stepping import StepMixin
 from spnlab.lab.switching import SwitchMixin
 from spnlab.lab.tap_records import TapBuffer
@@ -42,7 +44,8 @@ from spnlab.lab.trainer import Evaluator
 
 
 
-class Session(RunMixin, QueryMixin, StepMixin, TraceAheadMixin, SwitchMixin, SettingsMixin):
+class Session(StateMixin, RunMixin, QueryMixin, StepMixin, TraceAheadMixin, SwitchMixin,
+              SettingsMixin):
     """A UI-free SPN training session.
 
     Args:
@@ -234,6 +237,28 @@ class Session(RunMixin, QueryMixin, StepMixin, TraceAheadMixin, SwitchMixin, Set
                                                for v in e.layer.trainable_variables))})
         return out
 
+    @property
+    def custom_reset_point(self):
+        """For a custom model, what `reset()` puts back: `(ops, values)`, per sum layer its op's
+        `(spec, generator state)` and the model's variable values as the model was given (a
+        checkpoint saves it); None for the other structures. Settable, e.g. by a checkpoint
+        restoring a session whose model was given already trained."""
+        point = self._initial_custom_state
+        return None if point is None else (list(point[0]), list(point[1]))
+
+    @custom_reset_point.setter
+    def custom_reset_point(self, point):
+        ops, values = point
+        if self._config.structure != "custom":
+            raise ValueError("Expected a session with a custom model. "
+                             f"Received: structure={self._config.structure!r}")
+        counts = (len(self._trainable.sum_layers), len(self.model.variables))
+        if (len(ops), len(values)) != counts:
+            raise ValueError(f"Expected a reset point with {counts[0]} sum ops and {counts[1]} "
+                             f"variable values. Received: {len(ops)} and {len(values)}")
+        self._initial_custom_state = ([tuple(op) for op in ops],
+                                      [np.array(value) for value in values])
+
     def _sum_entries(self):
         return [e for e in self._entries if e.kind == "sum"]
 
@@ -251,6 +276,11 @@ class Session(RunMixin, QueryMixin, StepMixin, TraceAheadMixin, SwitchMixin, Set
 
     def unsubscribe(self, event, callback):
         self._events.unsubscribe(event, callback)
+
+    def muted(self):
+        """A context manager: no observer is told of anything inside the block (a comparison
+        replays steps, switches and settings nobody should see)."""
+        return self._events.muted()
 
     # -- all-or-nothing changes ------------------------------------------------------------------
     @contextlib.contextmanager
@@ -272,22 +302,6 @@ class Session(RunMixin, QueryMixin, StepMixin, TraceAheadMixin, SwitchMixin, Set
                 yield
             finally:
                 self._busy_flag = False
-
-    def _atomic(self, fn):
-        """Run `fn()`; on any exception put the whole state back and re-raise."""
-        with state_lib.all_or_nothing(self, "state"):
-            return fn()
-
-    # -- the state, public: what comparisons and checkpoints use -----------------------------
-    def capture_state(self):
-        """A copy of everything a step reads or changes (`spnlab.lab.state.SessionState`):
-        weights, sum ops and their generators, optimisers, data order, history, taps."""
-        return state_lib.capture(self)
-
-    def restore_state(self, state):
-        """Put a `capture_state()` back (same model structure); all or nothing."""
-        with self._busy("restore a state"):
-            self._atomic(lambda: state_lib.restore(self, state))
 
     def _invalidate(self):
         """Drop the compiled step (after a switch, optimiser or tap change). The evaluator

@@ -1,7 +1,6 @@
 """Live setting changes, reset and rebuild. A mixin of `Session`."""
 import gc
 
-from spnlab.lab import state as state_lib
 from spnlab.lab.config import (DIGITS_FIELDS, LIVE_FIELDS, RATSPN_FIELDS, STRUCTURAL_FIELDS,
                                TapSettings)
 
@@ -87,7 +86,7 @@ class SettingsMixin:
         if ignored:
             raise ValueError(f"{ignored} do not apply to a custom model / data set. "
                              f"Received: {changes!r}")
-        with self._busy(reason), state_lib.all_or_nothing(self, "objects"):
+        with self._busy(reason), self._all_or_nothing("objects"):
             self._config = new_config
             self._setup()
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})

@@ -4,7 +4,6 @@ import time
 
 import numpy as np
 
-from spnlab.lab import state as state_lib
 from spnlab.lab.history import StepRecord, bits_per_dim
 from spnlab.lab.ops import is_hard, op_label
 from spnlab.lab.tap_records import LayerTap, TapRecord, dead_fraction, selection_entropy
@@ -30,7 +29,7 @@ class StepMixin:
 
     def _guarded_step(self):
         # a step changes only variable values, the data position, records and counters
-        with state_lib.all_or_nothing(self, "step"):
+        with self._all_or_nothing("step"):
             return self._step_once()
 
     def _compiled_step(self):

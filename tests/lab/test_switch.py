@@ -245,19 +245,18 @@ def test_switching_back_reuses_the_traced_step_and_stays_bit_for_bit():
 def test_restoring_a_state_reuses_ops_and_matches_fresh_objects():
     """A failed step's rollback and a checkpoint-style restore give the ops their saved
     generator states on the pooled objects: the runs after equal those of fresh objects."""
-    from spnlab.lab import state as state_lib
     from tests.lab.helpers import all_variable_values, assert_same_values, tiny_session
 
     reused = tiny_session("sample", batch_size=8)
     fresh = _without_reuse(tiny_session("sample", batch_size=8))
     for s in (reused, fresh):
         s.run(2, progress=False)
-    saved = [state_lib.capture(s) for s in (reused, fresh)]
+    saved = [s.capture_state() for s in (reused, fresh)]
     first = [[r.train_ll for r in s.run(2, progress=False)] for s in (reused, fresh)]
     assert first[0] == first[1]
     ops_before = [l.sum_op for l in reused.model.sum_layers]
     for s, state in zip((reused, fresh), saved):
-        state_lib.restore(s, state)
+        s.restore_state(state)
     assert all(layer.sum_op is op for layer, op in zip(reused.model.sum_layers, ops_before))
     again = [[r.train_ll for r in s.run(2, progress=False)] for s in (reused, fresh)]
     assert again[0] == again[1] == first[0]
