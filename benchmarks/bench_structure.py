@@ -1,0 +1,167 @@
+"""Structures learned from data on the density-estimation benchmarks (DEBD).
+
+For each dataset in `--data` (default ../shared/data/debd): LearnSPN with factorised leaves,
+LearnSPN with Chow-Liu-tree leaves and HCLT. Hyperparameters are chosen on the validation split
+only (LearnSPN: `min_instances_slice` by the validation LL of the learned structure; HCLT: the
+number of latent states after EM), then the chosen structure's parameters are fine-tuned with
+online EM through `GraphModel` (best epoch on validation). Printed per structure: learning
+time, graph size (nodes, edges, parameters), validation and test LL (nats per row), bits per
+variable, EM samples/s, and the HCLT reference result. SPFlow 1.1's `learn_spn` runs in the
+same script when it is installed; its failures are printed, not hidden.
+
+    python benchmarks/bench_structure.py
+    python benchmarks/bench_structure.py --datasets nltcs,plants --epochs 20
+    python benchmarks/bench_structure.py --smoke         # tiny synthetic data (the tests)
+"""
+import argparse
+import os
+import platform
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Test log-likelihoods of HCLT (Liu and Van den Broeck, 2021; the published run logs).
+REFERENCE = {"nltcs": -6.00, "plants": -14.26, "baudio": -39.77, "audio": -39.77,
+             "jester": -52.46, "accidents": -26.74, "dna": -79.06}
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULT_DATA = os.path.normpath(os.path.join(HERE, "..", "..", "shared", "data", "debd"))
+
+
+def graph_size(root):
+    from spnlab.graph import graph_weights, topological_order
+    nodes = topological_order(root)
+    edges = sum(len(getattr(n, "child_outputs", ())) * max(1, getattr(n, "num_sums", 1))
+                for n in nodes)
+    params = sum(w.values.size for w in graph_weights(root))
+    return len(nodes), edges, params
+
+
+def learnspn_runs(data, grid, args):
+    """Learn every (leaves, min_instances_slice); keep the best by validation per leaves kind."""
+    from spnlab.structure import LearnSPN
+    best = {}
+    for leaves in ("factorized", "chow_liu"):
+        for m in grid:
+            start = time.perf_counter()
+            learner = LearnSPN(data.train, min_instances_slice=m, leaves=leaves, seed=args.seed)
+            learner.learn()
+            seconds = time.perf_counter() - start
+            valid = float(learner.log_likelihood(data.valid).mean())
+            print(f"    LearnSPN {leaves:10s} min_instances_slice={m:<5d} {seconds:6.1f} s  "
+                  f"{len(learner.decisions):5d} decisions  valid {valid:9.3f}", flush=True)
+            if leaves not in best or valid > best[leaves][0]:
+                best[leaves] = (valid, learner, seconds, f"min_instances_slice={m}")
+    return [(f"LearnSPN ({leaves})", learner.graph(), seconds, label)
+            for leaves, (_, learner, seconds, label) in best.items()]
+
+
+def hclt_runs(data, states, args):
+    from spnlab.structure.hclt import HCLT
+    runs = []
+    for k in states:
+        start = time.perf_counter()
+        root = HCLT(data.train, k, init="random", seed=args.seed).learn()
+        runs.append((f"HCLT", root, time.perf_counter() - start, f"k={k}"))
+    return runs
+
+
+def spflow_run(data):
+    try:
+        from spn.algorithms.LearningWrappers import learn_parametric
+        from spn.structure.leaves.parametric.Parametric import Categorical
+        from spn.structure.Base import Context
+    except ImportError:
+        return "SPFlow not installed (its 0.0.x API, spn.algorithms, is what this script runs)"
+    import numpy as np
+    from spn.algorithms.Inference import log_likelihood
+    try:
+        start = time.perf_counter()
+        context = Context(parametric_types=[Categorical] * data.num_vars).add_domains(data.train)
+        spn = learn_parametric(data.train.astype(float), context, min_instances_slice=200)
+        seconds = time.perf_counter() - start
+        test = float(np.mean(log_likelihood(spn, data.test.astype(float))))
+        return f"SPFlow learn_spn: {seconds:.1f} s, test {test:.3f}"
+    except Exception as error:                          # report, never hide
+        return f"SPFlow learn_spn failed: {type(error).__name__}: {str(error)[:160]}"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", default=DEFAULT_DATA)
+    parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
+    parser.add_argument("--epochs", type=int, default=20, help="EM epochs of fine-tuning")
+    parser.add_argument("--grid", default="100,300,1000", help="min_instances_slice values")
+    parser.add_argument("--states", default="16,32", help="HCLT latent states")
+    parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--lr", type=float, default=0.5, help="online EM step size")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--smoke", action="store_true", help="tiny synthetic data, 1 epoch")
+    args = parser.parse_args()
+
+    from spnlab.structure import bits_per_variable, debd_names, load_debd
+    from spnlab.structure.fine_tune import fine_tune
+    from spnlab.graph import log_value
+
+    if args.smoke:
+        import numpy as np
+        rng = np.random.default_rng(0)
+        args.data = tempfile.mkdtemp()
+        os.makedirs(os.path.join(args.data, "tiny"))
+        z = rng.integers(2, size=700)
+        table = np.column_stack([z ^ (rng.random(700) < 0.2) for _ in range(5)]).astype(int)
+        for split, part in zip(("train", "valid", "test"), np.split(table, [500, 600])):
+            np.savetxt(os.path.join(args.data, "tiny", f"tiny.{split}.data"), part, fmt="%d",
+                       delimiter=",")
+        args.epochs, args.grid, args.states = 1, "50", "2"
+    import tensorflow as tf
+    print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "
+          f"TensorFlow {tf.__version__}; EM epochs {args.epochs}, batch {args.batch}, "
+          f"step {args.lr}")
+    names = args.datasets.split(",") if args.datasets else debd_names(args.data)
+    grid = [int(m) for m in args.grid.split(",")]
+    states = [int(k) for k in args.states.split(",")]
+    rows = []
+    for name in names:
+        data = load_debd(name, args.data)
+        print(f"{name}: {data.train.shape[0]} / {data.valid.shape[0]} / {data.test.shape[0]} "
+              f"rows, {data.num_vars} variables", flush=True)
+        candidates = learnspn_runs(data, grid, args) + hclt_runs(data, states, args)
+        results = []
+        for label, root, seconds, hyper in candidates:
+            nodes, edges, params = graph_size(root)
+            tuned = fine_tune(root, data.train, data.valid, epochs=args.epochs,
+                              batch_size=args.batch, learning_rate=args.lr, seed=args.seed)
+            best = tuned.history[tuned.best_epoch]
+            speeds = [h["samples_per_second"] for h in tuned.history[2:]
+                      if h["samples_per_second"]] or [tuned.history[-1]["samples_per_second"]]
+            test = float(log_value(root, data.test).mean())
+            results.append((label, hyper, seconds, nodes, edges, params, tuned.history[0],
+                            best, test, max(speeds) if speeds[0] else 0.0, tuned.best_epoch))
+            print(f"    {label:22s} {hyper:24s} learn {seconds:6.1f} s  {nodes:6d} nodes "
+                  f"{edges:7d} edges {params:7d} params  valid {best['valid_ll']:9.3f} "
+                  f"(epoch {tuned.best_epoch}, before EM {tuned.history[0]['valid_ll']:.3f})"
+                  f"  test {test:9.3f}  EM {results[-1][9]:8.0f} samples/s", flush=True)
+        chosen = {}
+        for r in results:                          # HCLT: pick k on validation
+            key = r[0]
+            if key not in chosen or r[7]["valid_ll"] > chosen[key][7]["valid_ll"]:
+                chosen[key] = r
+        for r in chosen.values():
+            rows.append((name, data.num_vars) + r)
+        print(f"    {spflow_run(data)}", flush=True)
+
+    print()
+    print("| dataset | structure | chosen | learn s | nodes | edges | params | valid LL | "
+          "test LL | bits/var | EM samples/s | HCLT reference |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for (name, num_vars, label, hyper, seconds, nodes, edges, params, _, best, test, speed,
+         _) in rows:
+        ref = REFERENCE.get(name)
+        print(f"| {name} | {label} | {hyper} | {seconds:.1f} | {nodes} | {edges} | {params} | "
+              f"{best['valid_ll']:.3f} | {test:.3f} | {bits_per_variable(test, num_vars):.4f} | "
+              f"{speed:.0f} | {'' if ref is None else f'{ref:.2f}'} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""Train a learned structure's parameters through the library's own training path:
+`spnlab.graph.GraphModel` with a core sum op and `OnlineExpectationMaximization` (EM ops) or
+Adam (the gradient op), `keras.Model.fit` one epoch at a time, the best epoch on the
+validation split kept (its weights written back into the node graph). Loads TensorFlow.
+"""
+import time
+from typing import NamedTuple
+
+import numpy as np
+
+from spnlab._args import check_number
+from spnlab.graph._checks import check_positive_int
+from spnlab.structure.data import check_discrete_data
+
+
+class FineTuned(NamedTuple):
+    """`model` (a `GraphModel` holding the best epoch's weights), `history` (one dict per epoch:
+    epoch, train_ll, valid_ll, seconds, samples_per_second; epoch 0 is before training) and
+    `best_epoch` (by validation log-likelihood; by training log-likelihood without `valid`)."""
+
+    model: object
+    history: list
+    best_epoch: int
+
+
+def mean_log_likelihood(model, data, batch_size=4096):
+    """Mean log-likelihood (nats per row) of `data` under a `GraphModel`."""
+    return float(np.mean(model.predict(data, batch_size=batch_size, verbose=0)))
+
+
+def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=0.5,
+              sum_op="em", variables=None, seed=0):
+    """EM (or gradient) training of the node graph below `root` on int data `train`.
+
+    Args:
+        root: the learned graph's root; its weights are replaced by the best epoch's.
+        train, valid: int data `[rows, num_vars]` (the columns in the graph's variable order).
+        epochs, batch_size: passes over `train` and rows per step.
+        learning_rate: the online-EM step size (Adam's with the gradient op).
+        sum_op: "em" (soft EM), "hard_em", "unweighted_hard_em", "sample" or "grad", or a core
+            sum op.
+        seed: seeds the shuffling (and the sampling ops).
+    """
+    import keras
+    import spnlab.core as spnk
+    from spnlab.graph import GraphModel
+
+    ops = {"em": lambda: spnk.SumOpEMBackprop(), "grad": lambda: spnk.SumOpGradBackprop(),
+           "hard_em": lambda: spnk.SumOpHardEMBackprop(seed=seed),
+           "unweighted_hard_em": lambda: spnk.SumOpUnweightedHardEMBackprop(seed=seed),
+           "sample": lambda: spnk.SumOpSampleBackprop(seed=seed)}
+    if isinstance(sum_op, str):
+        if sum_op not in ops:
+            raise ValueError(f"Expected `sum_op` to be one of {tuple(ops)} or a sum op. "
+                             f"Received: sum_op={sum_op!r}")
+        sum_op = ops[sum_op]()
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    learning_rate = check_number("learning_rate", learning_rate, 0.0, low_open=True)
+    model = GraphModel(root, sum_op=sum_op, variables=variables)
+    num_vars = len(model.plan.columns.data)
+    train = check_discrete_data(train, "train", num_vars)
+    valid = None if valid is None else check_discrete_data(valid, "valid", num_vars)
+    optimizer = (keras.optimizers.Adam(learning_rate) if sum_op.default_logspace_accumulators()
+                 else spnk.OnlineExpectationMaximization(learning_rate=learning_rate))
+    model.compile(optimizer=optimizer, loss=spnk.losses.NegativeLogLikelihood())
+    rng = np.random.default_rng(seed)
+
+    def record(epoch, seconds):
+        entry = {"epoch": epoch, "train_ll": mean_log_likelihood(model, train),
+                 "valid_ll": None if valid is None else mean_log_likelihood(model, valid),
+                 "seconds": seconds,
+                 "samples_per_second": len(train) / seconds if seconds else None}
+        history.append(entry)
+        return entry["train_ll"] if valid is None else entry["valid_ll"]
+
+    history = []
+    best_score, best_epoch = record(0, 0.0), 0
+    best_weights = [w.copy() for w in model.get_weights()]
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        model.fit(train[rng.permutation(len(train))], batch_size=batch_size, epochs=1,
+                  shuffle=False, verbose=0)
+        score = record(epoch, time.perf_counter() - start)
+        if score > best_score:
+            best_score, best_epoch = score, epoch
+            best_weights = [w.copy() for w in model.get_weights()]
+    model.set_weights(best_weights)
+    model.write_back()
+    return FineTuned(model, history, best_epoch)
