@@ -15,7 +15,7 @@ product of the one-hot data with itself (never a Python loop over pairs):
 import numpy as np
 from scipy import sparse
 from scipy.sparse import csgraph
-from scipy.stats import chi2
+from scipy.stats import chi2, rankdata
 
 
 def one_hot(data, num_vals):
@@ -77,23 +77,26 @@ def mutual_information(data, num_vals, alpha=1.0):
     return mi
 
 
-def rdc(data, k=10, scale=1.0 / 6.0, seed=0):
+def rdc(data, k=10, scale=6.0, seed=0):
     """`[V, V]` randomised dependence coefficients of continuous columns: copula transform
-    (ranks), `k` random sine features per column, then the largest canonical correlation of
-    each pair's features (via the singular values of the whitened cross-covariance)."""
+    (the empirical CDF, in (0, 1]), `k` random sine features `sin(w u + b)` per column (`w ~ N(0, scale^2)`,
+    `b ~ U(0, 2 pi)`), then the largest canonical correlation of each pair's features: the
+    largest singular value of `Q_i^T Q_j` for orthonormal bases `Q` of the centred features
+    (directions with negligible variance dropped, so collinear features cannot fake a
+    correlation)."""
     data = np.asarray(data, dtype=np.float64)
     rows, num_vars = data.shape
     rng = np.random.default_rng(seed)
-    ranks = (np.argsort(np.argsort(data, axis=0), axis=0) + 1.0) / rows
-    features = []
+    ranks = rankdata(data, method="max", axis=0) / rows            # the empirical CDF (ties
+    #                                                                 share it, so discrete data works)
+    bases = np.zeros((num_vars, rows, k))
     for v in range(num_vars):
-        w = rng.normal(0.0, scale, size=(2, k))                    # ranks and a bias column
-        f = np.sin(np.column_stack([ranks[:, v], np.ones(rows)]) @ w)
-        f = f - f.mean(axis=0)
-        q, _ = np.linalg.qr(f)                                     # whitened feature basis
-        features.append(q)
-    stacked = np.stack(features)                                   # [V, rows, k]
-    cross = np.einsum("vnk,wnl->vwkl", stacked, stacked)           # [V, V, k, k]
+        f = np.sin(ranks[:, v:v + 1] * rng.normal(0.0, scale, size=k)
+                   + rng.uniform(0.0, 2 * np.pi, size=k))
+        u, s, _ = np.linalg.svd(f - f.mean(axis=0), full_matrices=False)
+        keep = s > 1e-8 * max(s[0], 1e-300)
+        bases[v, :, :keep.sum()] = u[:, keep]                     # zero columns: no variance
+    cross = np.einsum("vnk,wnl->vwkl", bases, bases)               # [V, V, k, k]
     result = np.minimum(1.0, np.linalg.svd(cross, compute_uv=False)[..., 0])
     np.fill_diagonal(result, 1.0)
     return result

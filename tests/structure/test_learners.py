@@ -180,3 +180,13 @@ def test_learners_refuse_bad_data_and_arguments_naming_them():
         learner.log_likelihood(np.zeros((3, 3), int))
     with pytest.raises(ValueError, match="num_latent_states"):
         HCLT(np.zeros((3, 2), int), num_latent_states=0)
+
+
+def test_learnspn_with_rdc_splits_the_independent_variables():
+    data = _clustered_data(rows=800)
+    learner = LearnSPN(data, min_instances_slice=200, independence="rdc")
+    first = learner.step()
+    assert first.kind == "product" and first.details["p_values"] is None
+    assert sorted(map(sorted, first.details["components"])) == [[0, 1, 2, 3], [4], [5]]
+    learner.learn()
+    _check_graph(learner, data)

@@ -127,3 +127,16 @@ def test_g_test_splits_independent_and_keeps_dependent_variables():
     dependent = np.column_stack([base ^ (rng.random(2000) < 0.1) for _ in range(4)])
     _, p = g_test(dependent.astype(int), 2)
     assert (p[np.triu_indices(4, 1)] < 1e-10).all()
+
+
+def test_rdc_sees_nonlinear_dependence_and_not_independence():
+    from spnlab.structure import rdc
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=1000)
+    data = np.column_stack([x, x ** 2 + 0.05 * rng.normal(size=1000), rng.normal(size=1000)])
+    r = rdc(data, seed=0)
+    np.testing.assert_allclose(r, r.T)
+    np.testing.assert_allclose(np.diag(r), 1.0)
+    assert r[0, 1] > 0.9 and r[0, 2] < 0.25 and r[1, 2] < 0.25
+    # the linear correlation of x and x^2 is ~0: RDC is not a correlation coefficient
+    assert abs(np.corrcoef(data[:, 0], data[:, 1])[0, 1]) < 0.1
