@@ -90,11 +90,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
-    parser.add_argument("--epochs", type=int, default=20, help="EM epochs of fine-tuning")
+    parser.add_argument("--epochs", type=int, default=30, help="EM epochs of fine-tuning")
     parser.add_argument("--grid", default="100,300,1000", help="min_instances_slice values")
     parser.add_argument("--states", default="16,32", help="HCLT latent states")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--lr", type=float, default=0.5, help="online EM step size")
+    parser.add_argument("--final-lr", type=float, default=0.02,
+                        help="step size of the last epoch (geometric decay)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--smoke", action="store_true", help="tiny synthetic data, 1 epoch")
     args = parser.parse_args()
@@ -117,7 +119,7 @@ def main():
     import tensorflow as tf
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "
           f"TensorFlow {tf.__version__}; EM epochs {args.epochs}, batch {args.batch}, "
-          f"step {args.lr}")
+          f"step {args.lr} -> {args.final_lr}")
     names = args.datasets.split(",") if args.datasets else debd_names(args.data)
     grid = [int(m) for m in args.grid.split(",")]
     states = [int(k) for k in args.states.split(",")]
@@ -131,7 +133,8 @@ def main():
         for label, root, seconds, hyper in candidates:
             nodes, edges, params = graph_size(root)
             tuned = fine_tune(root, data.train, data.valid, epochs=args.epochs,
-                              batch_size=args.batch, learning_rate=args.lr, seed=args.seed)
+                              batch_size=args.batch, learning_rate=args.lr,
+                              final_learning_rate=args.final_lr, seed=args.seed)
             best = tuned.history[tuned.best_epoch]
             speeds = [h["samples_per_second"] for h in tuned.history[2:]
                       if h["samples_per_second"]] or [tuned.history[-1]["samples_per_second"]]

@@ -29,7 +29,7 @@ def mean_log_likelihood(model, data, batch_size=4096):
 
 
 def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=0.5,
-              sum_op="em", variables=None, seed=0):
+              final_learning_rate=None, sum_op="em", variables=None, seed=0):
     """EM (or gradient) training of the node graph below `root` on int data `train`.
 
     Args:
@@ -37,6 +37,8 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
         train, valid: int data `[rows, num_vars]` (the columns in the graph's variable order).
         epochs, batch_size: passes over `train` and rows per step.
         learning_rate: the online-EM step size (Adam's with the gradient op).
+        final_learning_rate: when given, the step size decays geometrically from
+            `learning_rate` (epoch 1) to this (the last epoch).
         sum_op: "em" (soft EM), "hard_em", "unweighted_hard_em", "sample" or "grad", or a core
             sum op.
         seed: seeds the shuffling (and the sampling ops).
@@ -57,6 +59,9 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     learning_rate = check_number("learning_rate", learning_rate, 0.0, low_open=True)
+    final = learning_rate if final_learning_rate is None else check_number(
+        "final_learning_rate", final_learning_rate, 0.0, low_open=True)
+    rates = learning_rate * (final / learning_rate) ** (np.arange(epochs) / max(1, epochs - 1))
     model = GraphModel(root, sum_op=sum_op, variables=variables)
     num_vars = len(model.plan.columns.data)
     train = check_discrete_data(train, "train", num_vars)
@@ -78,6 +83,7 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     best_score, best_epoch = record(0, 0.0), 0
     best_weights = [w.copy() for w in model.get_weights()]
     for epoch in range(1, epochs + 1):
+        optimizer.learning_rate = float(rates[epoch - 1])
         start = time.perf_counter()
         model.fit(train[rng.permutation(len(train))], batch_size=batch_size, epochs=1,
                   shuffle=False, verbose=0)
