@@ -53,7 +53,7 @@ def check_discrete_data(data, arg="data", num_vars=None, num_vals=None):
         if bad.any():
             row, col = np.argwhere(bad)[0]
             raise ValueError(f"Expected `{arg}` to hold whole numbers. Received: "
-                             f"{arg}[{row}, {col}]={array[row, col]!r}")
+                             f"{arg}[{row}, {col}]={float(array[row, col])!r}")
     array = array.astype(np.int64)
     if array.min() < 0 or (num_vals is not None and array.max() >= num_vals):
         row, col = np.argwhere((array < 0) | (array >= (num_vals or np.inf)))[0]
