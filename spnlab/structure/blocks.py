@@ -5,6 +5,8 @@ compiles it into an `spnlab.graph` node graph that everything else (rendering, v
 queries, `GraphModel` training, the lab) uses. Blocks:
 
 - `FactorizedLeaf(cols, log_probs [n, K])`: a product of univariate categoricals.
+- `NormalFactorizedLeaf(cols, loc [n], scale [n])`: a product of univariate normals
+  (continuous data).
 - `ChowLiuLeaf(cols, tree)`: a Chow-Liu tree over `cols` (a deterministic SPN once compiled).
 - `ProductBlock(children)`: children over disjoint columns.
 - `SumBlock(children, weights)`: a mixture of children over the same columns.
@@ -16,8 +18,10 @@ full data `[rows, num_vars]` and returns `[rows]`.
 """
 import numpy as np
 from scipy.special import logsumexp
+from scipy.stats import norm
 
-from spnlab.graph.leaves import IndicatorLeaf
+from spnlab.graph.leaves import IndicatorLeaf, NormalLeaf
+from spnlab.graph.variables import Variable
 from spnlab.graph.products import Product
 from spnlab.graph.sums import ParallelSums, Sum
 
@@ -44,6 +48,26 @@ class FactorizedLeaf:
     def size(self):
         return {"sums": len(self.cols), "products": int(len(self.cols) > 1),
                 "parameters": self.log_probs.size}
+
+
+class NormalFactorizedLeaf:
+    def __init__(self, cols, loc, scale):
+        self.cols = tuple(int(c) for c in cols)
+        self.loc = np.asarray(loc, dtype=np.float64)
+        self.scale = np.asarray(scale, dtype=np.float64)
+
+    @classmethod
+    def fit(cls, data, rows, cols, min_scale):
+        """Maximum-likelihood normals, the scales floored at `min_scale` (a slice of one row or
+        a constant column would otherwise give a zero scale)."""
+        values = data[np.ix_(rows, cols)]
+        return cls(cols, values.mean(axis=0), np.maximum(values.std(axis=0), min_scale))
+
+    def log_likelihood(self, data):
+        return norm.logpdf(data[:, list(self.cols)], self.loc, self.scale).sum(axis=1)
+
+    def size(self):
+        return {"sums": 0, "products": int(len(self.cols) > 1), "parameters": 2 * len(self.cols)}
 
 
 class ChowLiuLeaf:
@@ -125,8 +149,12 @@ class _Compiler:
     """Builds the node graph of a block tree over one shared `IndicatorLeaf`."""
 
     def __init__(self, num_vars, num_vals, variables):
-        self.leaf = IndicatorLeaf(num_vars, num_vals, variables=variables, name="X")
         self.num_vals = num_vals
+        if num_vals is None:                # continuous: one Variable per column, shared
+            self.leaf = None
+            self.variables = [v if isinstance(v, Variable) else Variable(v) for v in variables]
+        else:
+            self.leaf = IndicatorLeaf(num_vars, num_vals, variables=variables, name="X")
         self.counter = 0
 
     def name(self, prefix):
@@ -142,6 +170,12 @@ class _Compiler:
         if isinstance(block, FactorizedLeaf):
             return [Sum(self.indicators(c), weights=np.exp(p), name=self.name("L"))
                     for c, p in zip(block.cols, block.log_probs)]
+        if isinstance(block, NormalFactorizedLeaf):
+            leaf = NormalLeaf(len(block.cols), 1, loc=block.loc[:, None],
+                              scale=block.scale[:, None],
+                              variables=[self.variables[c] for c in block.cols],
+                              name=self.name("N"))
+            return [(leaf, list(range(len(block.cols))))]
         if isinstance(block, ProductBlock):
             return [part for child in block.children for part in self.inputs(child)]
         return [self.node(block)]
@@ -159,7 +193,9 @@ class _Compiler:
 
     def product(self, block):
         parts = self.inputs(block)
-        return parts[0] if len(parts) == 1 else Product(*parts, name=self.name("P"))
+        if len(parts) == 1 and not (isinstance(parts[0], tuple) and len(parts[0][1]) > 1):
+            return parts[0]
+        return Product(*parts, name=self.name("P"))
 
     def chow_liu(self, block):
         """p(x) = sum_x_r p(x_r) [x_r] prod_c S_c(x_r), S_c(u) = sum_x p(x|u) [x_c] prod ..."""
@@ -208,8 +244,9 @@ class _Compiler:
 
 def to_graph(block, num_vars, num_vals, variables=None):
     """The root node of the node graph of `block` over `num_vars` discrete variables with
-    `num_vals` values (one shared `IndicatorLeaf` named "X"; `variables`: names or
-    `Variable`s, default X1..Xn). Products of products are flattened."""
+    `num_vals` values (one shared `IndicatorLeaf` named "X"), or continuous ones when
+    `num_vals` is None (a `NormalLeaf` per factorised leaf, the columns' `Variable`s shared).
+    `variables`: names or `Variable`s, default X1..Xn. Products of products are flattened."""
     variables = variables or [f"X{v + 1}" for v in range(num_vars)]
     compiler = _Compiler(num_vars, num_vals, variables)
     root = compiler.node(block)

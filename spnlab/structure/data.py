@@ -63,6 +63,31 @@ def check_discrete_data(data, arg="data", num_vars=None, num_vals=None):
     return array
 
 
+def check_continuous_data(data, arg="data", num_vars=None):
+    """`data` as a float64 array `[rows, num_vars]` of finite real values (naming `arg`)."""
+    try:
+        array = np.asarray(data)
+    except Exception:
+        raise TypeError(f"Expected `{arg}` to be a 2-D array of numbers. "
+                        f"Received: {arg}={short_repr(data)}") from None
+    if array.dtype == bool or array.dtype.kind not in "iuf":
+        raise TypeError(f"Expected `{arg}` to hold real numbers. Received: {arg} with dtype "
+                        f"{array.dtype}: {short_repr(array)}")
+    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
+        raise ValueError(f"Expected `{arg}` to be a non-empty 2-D array [rows, variables]. "
+                         f"Received: {arg} of shape {array.shape}")
+    if num_vars is not None and array.shape[1] != num_vars:
+        raise ValueError(f"Expected `{arg}` to have {num_vars} columns (the model's variables). "
+                         f"Received: {arg} of shape {array.shape}")
+    array = array.astype(np.float64)
+    bad = ~np.isfinite(array)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(f"Expected finite values in `{arg}`. Received: "
+                         f"{arg}[{row}, {col}]={float(array[row, col])!r}")
+    return array
+
+
 def _read_split(path):
     try:
         with open(path) as file:

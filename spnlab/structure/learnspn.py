@@ -28,15 +28,16 @@ import numpy as np
 
 from spnlab._args import check_number
 from spnlab.graph._checks import check_positive_int, is_int
-from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, ProductBlock, SumBlock,
-                                     to_graph)
+from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, NormalFactorizedLeaf,
+                                     ProductBlock, SumBlock, to_graph)
 from spnlab.structure.chow_liu import fit_chow_liu
 from spnlab.structure.clustering import CLUSTERINGS, cluster_rows
-from spnlab.structure.data import check_discrete_data
+from spnlab.structure.data import check_continuous_data, check_discrete_data
 from spnlab.structure.independence import dependency_components, g_test, rdc
 
 LEAVES = ("factorized", "chow_liu")
 INDEPENDENCE_TESTS = ("g_test", "rdc")
+DATA_TYPES = ("discrete", "continuous")
 
 
 class Decision(NamedTuple):
@@ -89,7 +90,10 @@ class LearnSPN:
     """A LearnSPN run over int data `[rows, num_vars]`, taken one decision at a time.
 
     Args:
-        data: training data, int values `0..num_vals-1`.
+        data: training data: int values `0..num_vals-1`, or real values (continuous).
+        data_type: "discrete" (categorical leaves; fractional values are an error, never
+            guessed to mean continuous data) or "continuous" (normal leaves; RDC splits,
+            k-means on the standardised slice).
         num_vals: values per variable (default: the largest value + 1, at least 2).
         min_instances_slice: slices with fewer rows become leaves.
         threshold: G-test p-value below which a pair is dependent (default 0.001), or the RDC
@@ -99,21 +103,38 @@ class LearnSPN:
         leaves: "factorized" or "chow_liu" (slices below `min_instances_slice`).
         alpha: Laplace smoothing of the leaves' counts.
         seed: seeds the clustering; equal arguments give equal structures.
+        min_scale: smallest scale of the normal leaves (continuous data).
         variables: names (or `Variable`s) of the columns for the node graph.
     """
 
     def __init__(self, data, num_vals=None, min_instances_slice=200, threshold=None,
-                 independence="g_test", clustering="kmeans", num_clusters=2,
-                 leaves="factorized", alpha=1.0, seed=0, variables=None):
-        self.data = check_discrete_data(data, "data")
-        max_value = int(self.data.max()) + 1
-        self.num_vals = max(2, max_value) if num_vals is None else \
-            check_positive_int(num_vals, "num_vals")
-        if self.num_vals < max_value:
-            raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
-                             f"{max_value - 1}). Received: num_vals={num_vals}")
-        self.min_instances_slice = check_positive_int(min_instances_slice, "min_instances_slice")
+                 independence=None, clustering="kmeans", num_clusters=2,
+                 leaves="factorized", alpha=1.0, seed=0, variables=None, data_type="discrete",
+                 min_scale=1e-3):
+        self.data_type = _check_choice(data_type, DATA_TYPES, "data_type")
+        self.continuous = data_type == "continuous"
+        if independence is None:
+            independence = "rdc" if self.continuous else "g_test"
         self.independence = _check_choice(independence, INDEPENDENCE_TESTS, "independence")
+        if self.continuous:
+            self.data = check_continuous_data(data, "data")
+            self.num_vals = None
+            for arg, value, allowed in (("independence", independence, "rdc"),
+                                        ("clustering", clustering, "kmeans"),
+                                        ("leaves", leaves, "factorized")):
+                if value != allowed:
+                    raise ValueError(f"Expected `{arg}={allowed!r}` for continuous data. "
+                                     f"Received: {arg}={value!r}")
+        else:
+            self.data = check_discrete_data(data, "data")
+            max_value = int(self.data.max()) + 1
+            self.num_vals = max(2, max_value) if num_vals is None else \
+                check_positive_int(num_vals, "num_vals")
+            if self.num_vals < max_value:
+                raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
+                                 f"{max_value - 1}). Received: num_vals={num_vals}")
+        self.min_scale = check_number("min_scale", min_scale, 0.0, low_open=True)
+        self.min_instances_slice = check_positive_int(min_instances_slice, "min_instances_slice")
         if threshold is None:
             threshold = 0.001 if independence == "g_test" else 0.3
         self.threshold = check_number("threshold", threshold, 0.0, 1.0)
@@ -194,6 +215,8 @@ class LearnSPN:
             split["components"] = [[cols[i] for i in c] for c in components]
             return "product", (f"variable split: {len(components)} independent groups of "
                                f"{sizes} variables ({self._test_label()})"), split, children
+        if self.continuous:                   # k-means on standardised columns
+            values = (values - values.mean(axis=0)) / np.maximum(values.std(axis=0), 1e-12)
         labels = cluster_rows(values, self.clustering, self.num_clusters,
                               int(self._rng.integers(2 ** 31)), self.num_vals)
         num = int(labels.max()) + 1
@@ -245,6 +268,10 @@ class LearnSPN:
 
     def _leaf(self, current, leaf_kind, reason):
         rows, cols = current.rows, list(current.cols)
+        if self.continuous:
+            current.leaf = NormalFactorizedLeaf.fit(self.data, rows, cols, self.min_scale)
+            return "leaf", f"{reason}: a factorised leaf of normals", {
+                "leaf": "normal", "loc": current.leaf.loc, "scale": current.leaf.scale}, []
         if leaf_kind == "chow_liu" and len(cols) > 1:
             tree = fit_chow_liu(self.data[np.ix_(rows, cols)], self.num_vals, self.alpha)
             current.leaf = ChowLiuLeaf(cols, tree)
@@ -262,7 +289,10 @@ class LearnSPN:
         if s.kind == "leaf":
             return s.leaf
         if s.kind == "pending":
-            if s._pending_leaf is None:
+            if s._pending_leaf is None and self.continuous:
+                s._pending_leaf = NormalFactorizedLeaf.fit(self.data, s.rows, list(s.cols),
+                                                           self.min_scale)
+            elif s._pending_leaf is None:
                 s._pending_leaf = FactorizedLeaf.fit(self.data, s.rows, list(s.cols),
                                                      self.num_vals, self.alpha)
             return s._pending_leaf
@@ -281,7 +311,10 @@ class LearnSPN:
 
     def log_likelihood(self, data):
         """`[rows]` log-likelihoods of `data` under the current structure (NumPy)."""
-        data = check_discrete_data(data, "data", self.num_vars, self.num_vals)
+        if self.continuous:
+            data = check_continuous_data(data, "data", self.num_vars)
+        else:
+            data = check_discrete_data(data, "data", self.num_vars, self.num_vals)
         return self.structure().log_likelihood(data)
 
 

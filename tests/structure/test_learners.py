@@ -190,3 +190,56 @@ def test_learnspn_with_rdc_splits_the_independent_variables():
     assert sorted(map(sorted, first.details["components"])) == [[0, 1, 2, 3], [4], [5]]
     learner.learn()
     _check_graph(learner, data)
+
+
+def _continuous_data(rows=600, seed=0):
+    """Two clusters in (x0, x1), x2 independent noise."""
+    rng = np.random.default_rng(seed)
+    z = rng.integers(2, size=rows)
+    x01 = rng.normal(size=(rows, 2)) * 0.5 + np.where(z[:, None] == 1, 2.0, -2.0)
+    return np.column_stack([x01, rng.normal(size=rows)])
+
+
+def test_learnspn_on_continuous_data_uses_rdc_and_normal_leaves():
+    data = _continuous_data()
+    learner = LearnSPN(data, min_instances_slice=100, data_type="continuous")
+    assert learner.continuous and learner.independence == "rdc"
+    first = learner.step()
+    assert first.kind == "product"
+    assert sorted(map(sorted, first.details["components"])) == [[0, 1], [2]]
+    root = learner.learn()
+    assert validate(root).is_valid
+    kinds = [d.kind for d in learner.decisions]
+    assert "sum" in kinds and all(d.details.get("leaf") in (None, "normal")
+                                  for d in learner.decisions)
+    # the compiled graph (NormalLeaf nodes, TF) equals the NumPy evaluation of the blocks
+    np.testing.assert_allclose(log_value(root, data[:50]), learner.log_likelihood(data[:50]),
+                               rtol=1e-4, atol=1e-4)
+    # the learned density integrates to 1 over a grid covering the data (x0, x1; x2 out)
+    grid = np.linspace(-6, 6, 121)
+    step = grid[1] - grid[0]
+    xs = np.array([[a, b, 0.0] for a in grid for b in grid])
+    mask = np.tile([[True, True, False]], (len(xs), 1))
+    from spnlab.graph import marginal
+    total = np.exp(marginal(root, xs, mask)).sum() * step * step
+    np.testing.assert_allclose(total, 1.0, atol=0.01)
+
+
+def test_continuous_data_refuses_discrete_only_options_and_bad_values():
+    data = _continuous_data(rows=50)
+    with pytest.raises(ValueError, match="independence='rdc'"):
+        LearnSPN(data, independence="g_test", data_type="continuous")
+    with pytest.raises(ValueError, match="leaves='factorized'"):
+        LearnSPN(data, leaves="chow_liu", data_type="continuous")
+    with pytest.raises(ValueError, match="data_type"):
+        LearnSPN(data, data_type="real")
+    with pytest.raises(ValueError, match="whole numbers"):   # never guessed to be continuous
+        LearnSPN(data)
+    data[3, 1] = np.inf
+    with pytest.raises(ValueError, match=r"data\[3, 1\]=inf"):
+        LearnSPN(data, data_type="continuous")
+    learner = LearnSPN(np.array([[0.5, 1.0], [1.5, 2.5]]), min_instances_slice=10,
+                       data_type="continuous")
+    learner.learn()
+    with pytest.raises(ValueError, match="2 columns"):
+        learner.log_likelihood(np.zeros((2, 3)))
