@@ -66,24 +66,39 @@ def hclt_runs(data, states, args):
     return runs
 
 
-def spflow_run(data):
+def spflow_run(data, min_instances_slice=200):
+    """SPFlow 1.x's `learn_spn` (PyTorch) with Bernoulli leaves, when SPFlow is installed.
+    Its module layout moved between releases, so the known paths are tried in turn; every
+    failure is printed with its message."""
+    import importlib
     try:
-        from spn.algorithms.LearningWrappers import learn_parametric
-        from spn.structure.leaves.parametric.Parametric import Categorical
-        from spn.structure.Base import Context
+        importlib.import_module("spflow")
     except ImportError:
-        return "SPFlow not installed (its 0.0.x API, spn.algorithms, is what this script runs)"
-    import numpy as np
-    from spn.algorithms.Inference import log_likelihood
+        return "SPFlow not installed (pip install spflow torch to compare its learn_spn)"
     try:
+        import numpy as np
+        import torch
+        from spflow.meta.data.scope import Scope
+        from spflow.modules.leaves import Bernoulli
+        learn_spn = None
+        for path in ("spflow.learn", "spflow.learn.learn_spn", "spflow.learning"):
+            try:
+                learn_spn = getattr(importlib.import_module(path), "learn_spn")
+                break
+            except (ImportError, AttributeError):
+                continue
+        if learn_spn is None:
+            return "SPFlow installed, but no learn_spn found in spflow.learn / spflow.learning"
         start = time.perf_counter()
-        context = Context(parametric_types=[Categorical] * data.num_vars).add_domains(data.train)
-        spn = learn_parametric(data.train.astype(float), context, min_instances_slice=200)
+        leaves = Bernoulli(scope=Scope(list(range(data.num_vars))), out_channels=1)
+        model = learn_spn(torch.tensor(data.train, dtype=torch.float64), leaf_modules=leaves,
+                          min_instances_slice=min_instances_slice)
         seconds = time.perf_counter() - start
-        test = float(np.mean(log_likelihood(spn, data.test.astype(float))))
-        return f"SPFlow learn_spn: {seconds:.1f} s, test {test:.3f}"
+        test = model.log_likelihood(torch.tensor(data.test, dtype=torch.float64))
+        return (f"SPFlow learn_spn (min_instances_slice={min_instances_slice}): "
+                f"{seconds:.1f} s, test {float(np.mean(test.detach().numpy())):.3f}")
     except Exception as error:                          # report, never hide
-        return f"SPFlow learn_spn failed: {type(error).__name__}: {str(error)[:160]}"
+        return f"SPFlow learn_spn failed: {type(error).__name__}: {str(error)[:200]}"
 
 
 def main():

@@ -18,7 +18,8 @@ import numpy as np
 
 from spnlab._args import check_number
 from spnlab.graph._checks import check_positive_int, is_int
-from spnlab.structure.blocks import (FactorizedLeaf, HiddenTreeBlock, ProductBlock, to_graph)
+from spnlab.structure.blocks import (FactorizedLeaf, HiddenTreeBlock, ProductBlock, SumBlock,
+                                     to_graph)
 from spnlab.structure.chow_liu import fit_chow_liu
 from spnlab.structure.data import check_discrete_data
 from spnlab.structure.learnspn import Decision, _check_choice
@@ -67,12 +68,14 @@ class HCLT:
         num_vals: values per variable (default: the largest value + 1, at least 2).
         alpha: Laplace smoothing of the mutual information and the Chow-Liu tables.
         init: "chow_liu" or "random" (see `hidden_tree_parameters`); `noise` its blur.
+        num_components: a mixture of this many hidden trees over the same Chow-Liu tree, each
+            with its own initial parameters, uniformly weighted (1: one HCLT).
         seed: seeds the initial parameters.
         variables: names (or `Variable`s) of the columns for the node graph.
     """
 
     def __init__(self, data, num_latent_states=16, num_vals=None, alpha=1.0, init="chow_liu",
-                 noise=0.1, seed=0, variables=None):
+                 noise=0.1, seed=0, variables=None, num_components=1):
         self.data = check_discrete_data(data, "data")
         max_value = int(self.data.max()) + 1
         self.num_vals = max(2, max_value) if num_vals is None else \
@@ -81,6 +84,7 @@ class HCLT:
             raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
                              f"{max_value - 1}). Received: num_vals={num_vals}")
         self.num_latent_states = check_positive_int(num_latent_states, "num_latent_states")
+        self.num_components = check_positive_int(num_components, "num_components")
         self.alpha = check_number("alpha", alpha, 0.0, low_open=True)
         self.init = _check_choice(init, INITS, "init")
         self.noise = check_number("noise", noise, 0.0, 1.0)
@@ -108,9 +112,10 @@ class HCLT:
         rows, cols = np.arange(len(self.data)), tuple(range(self.num_vars))
         if self.tree is None:
             self.tree = fit_chow_liu(self.data, self.num_vals, self.alpha)
-            self._parameters = hidden_tree_parameters(
-                self.tree, self.num_latent_states, self.init, self.noise,
-                np.random.default_rng(self.seed))
+            rng = np.random.default_rng(self.seed)
+            self._parameters = [hidden_tree_parameters(self.tree, self.num_latent_states,
+                                                       self.init, self.noise, rng)
+                                for _ in range(self.num_components)]
             self._attached = 1
             root = int(self.tree.order[0])
             kind, reason = "tree", (f"mutual information of all {self.num_vars * (self.num_vars - 1) // 2} "
@@ -148,14 +153,16 @@ class HCLT:
         order = self.tree.order[: self._attached]
         position = {int(v): i for i, v in enumerate(order)}
         parents = np.array([position.get(int(self.tree.parents[v]), -1) for v in order])
-        log_prior, log_transition, log_emission = self._parameters
-        tree = HiddenTreeBlock(order, parents, np.arange(len(order)), log_prior,
-                               log_transition[order], log_emission[order])
         rest = [v for v in range(self.num_vars) if v not in position]
-        if not rest:
-            return tree
-        leaf = FactorizedLeaf(rest, self._marginals.log_probs[rest])
-        return ProductBlock([tree, leaf])
+        components = []
+        for log_prior, log_transition, log_emission in self._parameters:
+            tree = HiddenTreeBlock(order, parents, np.arange(len(order)), log_prior,
+                                   log_transition[order], log_emission[order])
+            components.append(tree if not rest else ProductBlock(
+                [tree, FactorizedLeaf(rest, self._marginals.log_probs[rest])]))
+        if len(components) == 1:
+            return components[0]
+        return SumBlock(components, np.full(len(components), 1.0 / len(components)))
 
     def graph(self):
         return to_graph(self.structure(), self.num_vars, self.num_vals, self.variables)

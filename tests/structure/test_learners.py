@@ -243,3 +243,18 @@ def test_continuous_data_refuses_discrete_only_options_and_bad_values():
     learner.learn()
     with pytest.raises(ValueError, match="2 columns"):
         learner.log_likelihood(np.zeros((2, 3)))
+
+
+def test_a_mixture_of_hidden_trees_is_the_average_of_its_components():
+    data = _clustered_data(rows=300, num_vars=5)
+    mixture = HCLT(data, num_latent_states=2, init="random", seed=4, num_components=3)
+    mixture.step()
+    mixture.step()                                  # partial: two variables attached
+    _check_graph(mixture, data)
+    mixture.learn()
+    _check_graph(mixture, data)
+    states = _states(5)
+    parts = [c.log_likelihood(states) for c in mixture.structure().children]
+    np.testing.assert_allclose(mixture.log_likelihood(states),
+                               np.log(np.mean(np.exp(parts), axis=0)), rtol=1e-10)
+    assert len({round(float(p[0]), 6) for p in parts}) == 3     # three different initialisations
