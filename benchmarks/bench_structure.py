@@ -56,13 +56,17 @@ def learnspn_runs(data, grid, args):
             for leaves, (_, learner, seconds, label) in best.items()]
 
 
-def hclt_runs(data, states, args):
+def hclt_runs(data, configs, args):
+    """One HCLT per config "k" (k latent states) or "kxm" (a mixture of m such trees)."""
     from spnlab.structure.hclt import HCLT
     runs = []
-    for k in states:
+    for config in configs:
+        k, _, m = config.partition("x")
+        k, m = int(k), int(m or 1)
         start = time.perf_counter()
-        root = HCLT(data.train, k, init="random", seed=args.seed).learn()
-        runs.append((f"HCLT", root, time.perf_counter() - start, f"k={k}"))
+        root = HCLT(data.train, k, init="random", seed=args.seed, num_components=m).learn()
+        label = f"k={k}" + (f", {m} components" if m > 1 else "")
+        runs.append(("HCLT", root, time.perf_counter() - start, label))
     return runs
 
 
@@ -105,9 +109,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=DEFAULT_DATA)
     parser.add_argument("--datasets", default=None, help="comma-separated (default: all)")
-    parser.add_argument("--epochs", type=int, default=30, help="EM epochs of fine-tuning")
+    parser.add_argument("--epochs", type=int, default=30, help="EM epochs of HCLT training")
+    parser.add_argument("--learnspn-epochs", type=int, default=5,
+                        help="EM epochs of fine-tuning a LearnSPN structure")
     parser.add_argument("--grid", default="100,300,1000", help="min_instances_slice values")
-    parser.add_argument("--states", default="16,32", help="HCLT latent states")
+    parser.add_argument("--hclt", default="16,32",
+                        help="HCLT configs: k latent states, or kxm for a mixture of m trees")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--lr", type=float, default=0.5, help="online EM step size")
     parser.add_argument("--final-lr", type=float, default=0.02,
@@ -130,26 +137,30 @@ def main():
         for split, part in zip(("train", "valid", "test"), np.split(table, [500, 600])):
             np.savetxt(os.path.join(args.data, "tiny", f"tiny.{split}.data"), part, fmt="%d",
                        delimiter=",")
-        args.epochs, args.grid, args.states = 1, "50", "2"
+        args.epochs, args.learnspn_epochs, args.grid, args.hclt = 1, 1, "50", "2,2x2"
     import tensorflow as tf
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "
-          f"TensorFlow {tf.__version__}; EM epochs {args.epochs}, batch {args.batch}, "
+          f"TensorFlow {tf.__version__}; EM epochs {args.epochs} (HCLT) / {args.learnspn_epochs} "
+          f"(LearnSPN), batch {args.batch}, "
           f"step {args.lr} -> {args.final_lr}")
     names = args.datasets.split(",") if args.datasets else debd_names(args.data)
     grid = [int(m) for m in args.grid.split(",")]
-    states = [int(k) for k in args.states.split(",")]
+    configs = args.hclt.split(",")
     rows = []
     for name in names:
         data = load_debd(name, args.data)
         print(f"{name}: {data.train.shape[0]} / {data.valid.shape[0]} / {data.test.shape[0]} "
               f"rows, {data.num_vars} variables", flush=True)
-        candidates = learnspn_runs(data, grid, args) + hclt_runs(data, states, args)
+        candidates = learnspn_runs(data, grid, args) + hclt_runs(data, configs, args)
         results = []
         for label, root, seconds, hyper in candidates:
             nodes, edges, params = graph_size(root)
-            tuned = fine_tune(root, data.train, data.valid, epochs=args.epochs,
-                              batch_size=args.batch, learning_rate=args.lr,
-                              final_learning_rate=args.final_lr, seed=args.seed)
+            epochs = args.epochs if label == "HCLT" else args.learnspn_epochs
+            # small data sets get at least 16 steps per epoch (DNA: 1,600 rows, batch 100)
+            batch = min(args.batch, max(32, len(data.train) // 16))
+            tuned = fine_tune(root, data.train, data.valid, epochs=epochs, batch_size=batch,
+                              learning_rate=args.lr, final_learning_rate=args.final_lr,
+                              seed=args.seed)
             best = tuned.history[tuned.best_epoch]
             speeds = [h["samples_per_second"] for h in tuned.history[2:]
                       if h["samples_per_second"]] or [tuned.history[-1]["samples_per_second"]]
