@@ -1,0 +1,194 @@
+"""A structure learner stepped for the workbench (UI-free): the data splits, the learner, the
+validation log-likelihood after every decision, the graph so far, saving, and the hand-over to a
+training `Session` once the structure is done (DESIGN.md sections 6 and 9).
+
+    run = StructureRun("learnspn", "digits", min_instances_slice=100)
+    run.step()                          # one recorded decision (spnlab.structure.Decision)
+    run.curve[-1]                       # CurvePoint(decisions=1, valid_ll=...)
+    run.run()                           # to the end
+    session = run.to_session(sum_op="hard_em")    # train its parameters, every sum op
+"""
+import json
+import os
+from typing import NamedTuple
+
+import numpy as np
+
+from spnlab.graph import graph_from_config, graph_to_config
+from spnlab.lab.data import digits, split
+from spnlab.structure import HCLT, Dataset, LearnSPN, check_discrete_data
+
+LEARNERS = {
+    "learnspn": lambda data, **options: LearnSPN(data, **options),
+    "learnspn_clt": lambda data, **options: LearnSPN(data, leaves="chow_liu", **options),
+    "hclt": lambda data, **options: HCLT(data, **{"init": "random", **options}),
+}
+FORMAT = "spnlab.structure_run/1"
+
+
+class CurvePoint(NamedTuple):
+    """The mean validation log-likelihood (nats per row) after `decisions` decisions."""
+
+    decisions: int
+    valid_ll: float
+
+
+def _splits(data, valid_fraction, seed):
+    """`(train, valid, test, image_shape, name)` from the accepted forms of `data`."""
+    if isinstance(data, str):
+        if data != "digits":
+            raise ValueError(f"Expected `data` to be 'digits', an array, a (train, valid[, "
+                             f"test]) tuple or a Dataset. Received: data={data!r}")
+        bundled = digits(seed=seed)
+        train, valid = split(bundled.train, valid_fraction, seed + 1)
+        return train, valid, bundled.test, bundled.image_shape, "digits"
+    if isinstance(data, Dataset):
+        return data.train, data.valid, data.test, None, data.name
+    if isinstance(data, (tuple, list)) and len(data) in (2, 3) and \
+            all(np.ndim(part) == 2 for part in data):
+        parts = [check_discrete_data(part, f"data[{i}]") for i, part in enumerate(data)]
+        if len({p.shape[1] for p in parts}) != 1:
+            raise ValueError(f"Expected the parts of `data` to have the same number of "
+                             f"columns. Received: {[p.shape for p in parts]}")
+        test = parts[2] if len(parts) == 3 else parts[1][:0]
+        return parts[0], parts[1], test, None, "custom"
+    array = check_discrete_data(data, "data")
+    rest, test = split(array, valid_fraction, seed)
+    train, valid = split(rest, valid_fraction, seed + 1)
+    return train, valid, test, None, "custom"
+
+
+class StructureRun:
+    """One structure learner over one data set, stepped.
+
+    Args:
+        learner: "learnspn", "learnspn_clt" (Chow-Liu-tree leaves) or "hclt".
+        data: "digits" (the bundled binarised digits), an int array (split into train, valid
+            and test by `valid_fraction`), a `(train, valid)` or `(train, valid, test)` tuple,
+            or a `spnlab.structure.Dataset` (e.g. `load_debd(...)`).
+        valid_fraction: share of rows held out for validation (and for test) when splitting.
+        seed: seeds the splits and the learner.
+        **options: the learner's arguments (`min_instances_slice`, `threshold`,
+            `num_latent_states`, ...).
+    """
+
+    def __init__(self, learner="learnspn", data="digits", valid_fraction=0.2, seed=0,
+                 **options):
+        if learner not in LEARNERS:
+            raise ValueError(f"Expected `learner` to be one of {tuple(LEARNERS)}. "
+                             f"Received: learner={learner!r}")
+        self.learner_name, self.options, self.seed = learner, dict(options), int(seed)
+        self.train, self.valid, self.test, self.image_shape, self.data_name = _splits(
+            data, valid_fraction, self.seed)
+        self.reset()
+
+    def reset(self):
+        """Start the learner over (same data and settings); the curve keeps its first point."""
+        self.learner = LEARNERS[self.learner_name](self.train, seed=self.seed, **self.options)
+        self.curve = [CurvePoint(0, self._valid_ll())]
+        self._graph = None
+        return self
+
+    # --- stepping ---------------------------------------------------------------------------
+
+    @property
+    def done(self):
+        return self.learner.done
+
+    @property
+    def decisions(self):
+        return self.learner.decisions
+
+    def step(self):
+        """Take the next decision; returns it (None when the structure is done)."""
+        decision = self.learner.step()
+        if decision is not None:
+            self._graph = None
+            self.curve.append(CurvePoint(len(self.decisions), self._valid_ll()))
+        return decision
+
+    def run(self, max_steps=None):
+        """Step until done (or `max_steps` decisions); returns the decisions taken."""
+        taken = []
+        while not self.done and (max_steps is None or len(taken) < max_steps):
+            taken.append(self.step())
+        return taken
+
+    def _valid_ll(self):
+        return float(np.mean(self.learner.log_likelihood(self.valid)))
+
+    # --- the structure ----------------------------------------------------------------------
+
+    def graph(self):
+        """The structure so far as a node graph (rebuilt only after a step)."""
+        if self._graph is None:
+            self._graph = self.learner.graph()
+        return self._graph
+
+    def to_session(self, config=None, **overrides):
+        """A training `Session` on the structure so far (train and test rows of this run)."""
+        from spnlab.lab.session import Session
+        test = self.test if len(self.test) else self.valid
+        return Session(config, model=self.graph(), data=(self.train, test), **overrides)
+
+    # --- files ------------------------------------------------------------------------------
+
+    def to_dict(self):
+        """Settings, the number of decisions and the graph (JSON-able)."""
+        return {"format": FORMAT, "learner": self.learner_name, "options": self.options,
+                "seed": self.seed, "data": self.data_name, "decisions": len(self.decisions),
+                "curve": [list(point) for point in self.curve],
+                "graph": graph_to_config(self.graph())}
+
+    def save(self, path):
+        """Write `to_dict()` as JSON to `path`."""
+        try:
+            path = os.fspath(path)
+        except TypeError:
+            raise TypeError(f"Expected `path` to be a file path. Received: path={path!r}") \
+                from None
+        with open(path, "w") as file:
+            json.dump(self.to_dict(), file)
+        return path
+
+    @classmethod
+    def load(cls, path, data="digits", valid_fraction=0.2):
+        """A run replayed from a saved file: the same learner, settings and seed over `data`,
+        stepped to the saved number of decisions (learning is deterministic), then checked
+        against the saved graph. Errors name the file."""
+        saved = load_saved(path)
+        run = cls(saved["learner"], data, valid_fraction, saved["seed"], **saved["options"])
+        run.run(saved["decisions"])
+        if graph_to_config(run.graph()) != saved["graph"]:
+            raise ValueError(f"{path}: replaying the saved settings on this data gives another "
+                             f"structure (different data?). load_graph(path) reads the saved "
+                             f"graph itself.")
+        return run
+
+
+def load_saved(path):
+    """The dict saved by `StructureRun.save`, checked (errors name the file)."""
+    try:
+        with open(os.fspath(path)) as file:
+            saved = json.load(file)
+    except OSError as error:
+        raise FileNotFoundError(f"Cannot read the structure file {path}: {error.strerror}") \
+            from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not a saved structure (not JSON: {error})") from None
+    missing = [k for k in ("learner", "options", "seed", "decisions", "graph")
+               if not isinstance(saved, dict) or k not in saved]
+    if missing or saved.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a saved structure of format {FORMAT!r} "
+                         f"(missing {missing or 'format'}).")
+    return saved
+
+
+def load_graph(path):
+    """The node graph's root saved in a structure file."""
+    saved = load_saved(path)
+    try:
+        root, _ = graph_from_config(saved["graph"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{path}: the saved graph is damaged: {error}") from None
+    return root
