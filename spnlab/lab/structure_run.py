@@ -125,6 +125,15 @@ class StructureRun:
             self._graph = self.learner.graph()
         return self._graph
 
+    def svg(self, max_nodes=600):
+        """The graph so far as SVG text (Graphviz), or None when it has over `max_nodes`
+        nodes (too large to read as one drawing; the structure views say so)."""
+        from spnlab.graph import render_svg, to_dot, topological_order
+        root = self.graph()
+        if len(topological_order(root)) > max_nodes:
+            return None
+        return render_svg(to_dot(root, weights=True))
+
     def to_session(self, config=None, **overrides):
         """A training `Session` on the structure so far (train and test rows of this run)."""
         from spnlab.lab.session import Session

@@ -1,0 +1,130 @@
+"""Watch a structure being learned: Step / Play / Pause / Reset over a `StructureRun`, with the
+slice being decided, the evidence of the decision, the validation curve and the graph so far;
+once the structure is done, "Train parameters" opens a Workbench on it."""
+import asyncio
+
+import ipywidgets as widgets
+
+from spnlab.lab.structure_run import StructureRun
+from spnlab.widgets.clock import BrowserClock
+from spnlab.widgets.plot import Plot
+from spnlab.widgets.structure_figures import (clusters_figure, dependency_figure, leaf_figure,
+                                               slice_figure, structure_curve_figure,
+                                               tree_figure)
+from spnlab.widgets.svg_view import SvgView
+
+
+def decision_figure(run, decision):
+    """The figure that shows why `decision` was taken."""
+    if decision.kind in ("tree", "edge"):                          # HCLT
+        tree = run.learner.tree
+        attached = tree.order[: len(run.decisions)]
+        return tree_figure(tree.parents, tree.mutual_information, attached=attached,
+                           new=decision.details.get("variable") if decision.kind == "edge"
+                           else None)
+    if decision.kind == "sum":
+        return clusters_figure(decision)
+    if decision.kind == "product":
+        return dependency_figure(decision)
+    return leaf_figure(decision)
+
+
+class StructureView(widgets.VBox):
+    """Step through a structure learner.
+
+    Args:
+        run: a `StructureRun`, or the learner's name ("learnspn", "learnspn_clt", "hclt") with
+            `data` and the learner's options in `**kwargs` (see `StructureRun`).
+    """
+
+    def __init__(self, run="learnspn", **kwargs):
+        self.run = run if isinstance(run, StructureRun) else StructureRun(run, **kwargs)
+        self.play = widgets.ToggleButton(description="Play", icon="play")
+        self.step_button = widgets.Button(description="Step", icon="step-forward")
+        self.reset_button = widgets.Button(description="Reset", icon="undo")
+        self.train_button = widgets.Button(description="Train parameters", icon="graduation-cap",
+                                           disabled=True)
+        self.status = widgets.HTML()
+        self.reason = widgets.HTML()
+        self.clock = BrowserClock()
+        self.curve = Plot(structure_curve_figure(self.run.curve))
+        self.slice = Plot({"data": [], "layout": {"title": {"text": "no decision yet"}}})
+        self.evidence = Plot({"data": [], "layout": {"title": {"text": "no decision yet"}}})
+        self.graph = SvgView(height="420px")
+        self.graph_note = widgets.HTML()
+        self.trained = widgets.VBox()
+        side = {"flex": "1 1 0", "min_width": "0"}
+        super().__init__([
+            widgets.HBox([self.play, self.step_button, self.reset_button, self.train_button,
+                          self.status, self.clock]),
+            self.reason,
+            widgets.HBox([widgets.VBox([self.slice], layout=side),
+                          widgets.VBox([self.evidence], layout=side)]),
+            widgets.HBox([widgets.VBox([self.curve], layout=side),
+                          widgets.VBox([self.graph_note, self.graph], layout=side)]),
+            self.trained])
+        self._task = None
+        self.play.observe(lambda change: self._on_play(change["new"]), "value")
+        self.step_button.on_click(lambda _: self.step())
+        self.reset_button.on_click(lambda _: self.reset())
+        self.train_button.on_click(lambda _: self.train_parameters())
+        self.refresh()
+
+    # -- controls ------------------------------------------------------------------------------
+    def step(self):
+        """One decision, then redraw; returns it (None when done)."""
+        decision = self.run.step()
+        self.refresh(decision)
+        return decision
+
+    def reset(self):
+        self.play.value = False
+        self.run.reset()
+        self.refresh()
+
+    def train_parameters(self, **overrides):
+        """A Workbench on the finished structure (shown below); returns it."""
+        from spnlab.widgets.workbench import Workbench
+        workbench = Workbench(self.run.to_session(**overrides))
+        self.trained.children = [widgets.HTML("<b>Parameters of the learned structure</b>"),
+                                 workbench]
+        return workbench
+
+    def _on_play(self, playing):
+        self.play.description, self.play.icon = ("Pause", "pause") if playing else ("Play", "play")
+        if playing and (self._task is None or self._task.done()):
+            self._task = asyncio.ensure_future(self._play())
+
+    async def _play(self):
+        try:
+            while self.play.value and not self.run.done:
+                self.step()
+                await self.clock.round_trip()
+        finally:
+            self.play.value = False
+
+    # -- run -> views --------------------------------------------------------------------------
+    def refresh(self, decision=None):
+        run = self.run
+        point = run.curve[-1]
+        self.status.value = (f"<b>{len(run.decisions)} decisions</b> &middot; validation LL "
+                             f"{point.valid_ll:.3f}" + (" &middot; done" if run.done else ""))
+        self.step_button.disabled = run.done
+        self.train_button.disabled = not run.done
+        self.curve.update(structure_curve_figure(run.curve))
+        if decision is None and run.decisions:
+            decision = run.decisions[-1]
+        if decision is not None:
+            self.reason.value = f"step {decision.step}: <b>{decision.kind}</b> &mdash; " \
+                                f"{decision.reason}"
+            self.slice.update(slice_figure(run.train, decision))
+            self.evidence.update(decision_figure(run, decision))
+        else:
+            self.reason.value = "Step to take the first decision."
+        svg = run.svg()
+        if svg is None:
+            self.graph_note.value = ("The graph has grown past 600 nodes: too large to read as "
+                                     "one drawing.")
+        else:
+            self.graph_note.value = ""
+            self.graph.value = svg
