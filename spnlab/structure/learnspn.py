@@ -21,10 +21,12 @@ fitted on their rows, so `log_likelihood` can be followed step by step.
         print(decision.kind, decision.reason, learner.log_likelihood(valid).mean())
     root = learner.graph()                  # an spnlab.graph node graph
 """
+import hashlib
 from collections import deque
 from typing import NamedTuple
 
 import numpy as np
+from scipy.special import logsumexp
 
 from spnlab._args import check_number
 from spnlab.graph._checks import check_positive_int, is_int
@@ -155,6 +157,7 @@ class LearnSPN:
         self._slices = [root]
         self._queue = deque([root])
         self.decisions = []
+        self._ll_cache = (None, {})             # (data key, {slice id: [rows] log-values})
 
     # --- stepping ---------------------------------------------------------------------------
 
@@ -178,6 +181,7 @@ class LearnSPN:
             self._slices.append(child)
             self._queue.append(child)
         current.children = tuple(children)
+        self._forget(current)
         decision = Decision(len(self.decisions) + 1, current.id, current.parent_id,
                             current.rows, current.cols, kind, reason,
                             tuple(c.id for c in children), details)
@@ -310,12 +314,38 @@ class LearnSPN:
         return to_graph(self.structure(), self.num_vars, self.num_vals, self.variables)
 
     def log_likelihood(self, data):
-        """`[rows]` log-likelihoods of `data` under the current structure (NumPy)."""
+        """`[rows]` log-likelihoods of `data` under the current structure (NumPy).
+
+        The per-slice values of the last data evaluated are kept: after a step only the slice
+        decided and its ancestors are evaluated again (a validation curve costs one leaf fit
+        and a path to the root per step, not the whole structure).
+        """
         if self.continuous:
             data = check_continuous_data(data, "data", self.num_vars)
         else:
             data = check_discrete_data(data, "data", self.num_vars, self.num_vals)
-        return self.structure().log_likelihood(data)
+        key = (data.shape, hashlib.blake2b(data.tobytes(), digest_size=16).digest())
+        if self._ll_cache[0] != key:
+            self._ll_cache = (key, {})
+        return self._slice_ll(self._slices[0], data, self._ll_cache[1])
+
+    def _slice_ll(self, s, data, cache):
+        if s.id not in cache:
+            if s.kind in ("leaf", "pending"):
+                value = self._block(s).log_likelihood(data)
+            else:
+                parts = [self._slice_ll(self._slices[c.id], data, cache) for c in s.children]
+                value = sum(parts) if s.kind == "product" else logsumexp(
+                    np.stack(parts, axis=1) + np.log(s.weights), axis=1)
+            cache[s.id] = value
+        return cache[s.id]
+
+    def _forget(self, s):
+        """Drop the kept values of slice `s` and its ancestors (it was just decided)."""
+        cache = self._ll_cache[1]
+        while s is not None:
+            cache.pop(s.id, None)
+            s = None if s.parent_id is None else self._slices[s.parent_id]
 
 
 def learn_spn(data, **kwargs):
