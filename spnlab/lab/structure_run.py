@@ -26,6 +26,13 @@ LEARNERS = {
 FORMAT = "spnlab.structure_run/1"
 
 
+class NewPart(NamedTuple):
+    """What one decision added to the graph (see `StructureRun.new_part`)."""
+
+    nodes: frozenset
+    edges: frozenset
+
+
 class CurvePoint(NamedTuple):
     """The mean validation log-likelihood (nats per row) after `decisions` decisions."""
 
@@ -125,14 +132,33 @@ class StructureRun:
             self._graph = self.learner.graph()
         return self._graph
 
-    def svg(self, max_nodes=600):
-        """The graph so far as SVG text (Graphviz), or None when it has over `max_nodes`
-        nodes (too large to read as one drawing; the structure views say so)."""
+    def new_part(self):
+        """The nodes the last decision made, with the edges between them, as a highlight for
+        `to_dot(highlight=...)` (`nodes`: `{(node, output)}`, `edges`: `{((parent, output),
+        (child, output))}`); None before the first decision or for a learner that does not
+        label its nodes (HCLT)."""
+        if not self.decisions or not isinstance(self.learner, LearnSPN):
+            return None
+        decision = self.decisions[-1]
+        slices = {decision.slice_id, *decision.children}
+        labels = {}
+        self._graph = self.learner.graph(labels)
+        new = {node for node, label in labels.items() if label in slices}
+        nodes = {(node, out) for node in new for out in range(node.num_outputs)}
+        edges = {((node, out), child) for node in new if node.is_op
+                 for out in range(node.num_outputs) for child in node.child_outputs
+                 if child[0] in new}
+        return NewPart(frozenset(nodes), frozenset(edges))
+
+    def svg(self, max_nodes=600, highlight_new=True):
+        """The graph so far as SVG text (Graphviz), the last decision's nodes highlighted;
+        None when it has over `max_nodes` nodes (too large to read as one drawing)."""
         from spnlab.graph import render_svg, to_dot, topological_order
+        part = self.new_part() if highlight_new else None
         root = self.graph()
         if len(topological_order(root)) > max_nodes:
             return None
-        return render_svg(to_dot(root, weights=True))
+        return render_svg(to_dot(root, weights=True, highlight=part or None))
 
     def to_session(self, config=None, **overrides):
         """A training `Session` on the structure so far (train and test rows of this run)."""

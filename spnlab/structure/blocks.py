@@ -148,7 +148,8 @@ def iter_blocks(block):
 class _Compiler:
     """Builds the node graph of a block tree over one shared `IndicatorLeaf`."""
 
-    def __init__(self, num_vars, num_vals, variables):
+    def __init__(self, num_vars, num_vals, variables, node_labels=None):
+        self.node_labels = {} if node_labels is None else node_labels
         self.num_vals = num_vals
         if num_vals is None:                # continuous: one Variable per column, shared
             self.leaf = None
@@ -157,9 +158,21 @@ class _Compiler:
             self.leaf = IndicatorLeaf(num_vars, num_vals, variables=variables, name="X")
         self.counter = 0
 
-    def name(self, prefix):
-        self.counter += 1
-        return f"{prefix}{self.counter}"
+    def name(self, prefix, block=None, suffix=""):
+        """`<prefix><label><suffix>` for a labelled block (LearnSPN labels blocks by slice, so
+        a node keeps its name as the structure grows), else `<prefix><counter>`."""
+        label = getattr(block, "label", None)
+        if label is None:
+            self.counter += 1
+            return f"{prefix}{self.counter}"
+        return f"{prefix}{label}{suffix}"
+
+    def labelled(self, node, block):
+        """Record which block (its label) made `node`; returns the node."""
+        label = getattr(block, "label", None)
+        if label is not None:
+            self.node_labels[node] = label
+        return node
 
     def indicators(self, col):
         k = self.num_vals
@@ -168,14 +181,15 @@ class _Compiler:
     def inputs(self, block):
         """The `Input`-likes whose product is `block` (a product's factors flattened)."""
         if isinstance(block, FactorizedLeaf):
-            return [Sum(self.indicators(c), weights=np.exp(p), name=self.name("L"))
+            return [self.labelled(Sum(self.indicators(c), weights=np.exp(p),
+                                      name=self.name("L", block, f"_{c + 1}")), block)
                     for c, p in zip(block.cols, block.log_probs)]
         if isinstance(block, NormalFactorizedLeaf):
             leaf = NormalLeaf(len(block.cols), 1, loc=block.loc[:, None],
                               scale=block.scale[:, None],
                               variables=[self.variables[c] for c in block.cols],
-                              name=self.name("N"))
-            return [(leaf, list(range(len(block.cols))))]
+                              name=self.name("N", block))
+            return [(self.labelled(leaf, block), list(range(len(block.cols))))]
         if isinstance(block, ProductBlock):
             return [part for child in block.children for part in self.inputs(child)]
         return [self.node(block)]
@@ -183,8 +197,8 @@ class _Compiler:
     def node(self, block):
         """One node input (a node or `(node, [index])`) computing `block`."""
         if isinstance(block, SumBlock):
-            return Sum(*[self.product(child) for child in block.children],
-                       weights=block.weights, name=self.name("S"))
+            return self.labelled(Sum(*[self.product(child) for child in block.children],
+                                     weights=block.weights, name=self.name("S", block)), block)
         if isinstance(block, ChowLiuLeaf):
             return self.chow_liu(block)
         if isinstance(block, HiddenTreeBlock):
@@ -195,7 +209,7 @@ class _Compiler:
         parts = self.inputs(block)
         if len(parts) == 1 and not (isinstance(parts[0], tuple) and len(parts[0][1]) > 1):
             return parts[0]
-        return Product(*parts, name=self.name("P"))
+        return self.labelled(Product(*parts, name=self.name("P", block)), block)
 
     def chow_liu(self, block):
         """p(x) = sum_x_r p(x_r) [x_r] prod_c S_c(x_r), S_c(u) = sum_x p(x|u) [x_c] prod ..."""
@@ -211,12 +225,15 @@ class _Compiler:
             terms = []
             for x in range(k):
                 parts = [(self.leaf, [base + x])] + [(below[c], [x]) for c in children[v]]
-                terms.append(parts[0] if len(parts) == 1
-                             else Product(*parts, name=self.name("P")))
+                terms.append(parts[0] if len(parts) == 1 else self.labelled(
+                    Product(*parts, name=self.name("P", block, f"_{col + 1}={x}")), block))
             weights = np.exp(tree.log_cpt[v])
             if tree.parents[v] < 0:
-                return Sum(*terms, weights=weights[0], name=self.name("T"))
-            below[v] = ParallelSums(*terms, num_sums=k, weights=weights, name=self.name("T"))
+                return self.labelled(Sum(*terms, weights=weights[0],
+                                         name=self.name("T", block, f"_{col + 1}")), block)
+            below[v] = self.labelled(ParallelSums(*terms, num_sums=k, weights=weights,
+                                                  name=self.name("T", block, f"_{col + 1}")),
+                                     block)
         raise AssertionError("a Chow-Liu tree has a root")
 
     def hidden_tree(self, block):
@@ -242,13 +259,15 @@ class _Compiler:
         raise AssertionError("a hidden tree has a root")
 
 
-def to_graph(block, num_vars, num_vals, variables=None):
+def to_graph(block, num_vars, num_vals, variables=None, node_labels=None):
     """The root node of the node graph of `block` over `num_vars` discrete variables with
     `num_vals` values (one shared `IndicatorLeaf` named "X"), or continuous ones when
     `num_vals` is None (a `NormalLeaf` per factorised leaf, the columns' `Variable`s shared).
-    `variables`: names or `Variable`s, default X1..Xn. Products of products are flattened."""
+    `variables`: names or `Variable`s, default X1..Xn. Products of products are flattened.
+    `node_labels`: an optional dict filled with `{node: block label}` for the nodes of
+    labelled blocks (LearnSPN labels each block with its slice id)."""
     variables = variables or [f"X{v + 1}" for v in range(num_vars)]
-    compiler = _Compiler(num_vars, num_vals, variables)
+    compiler = _Compiler(num_vars, num_vals, variables, node_labels)
     root = compiler.node(block)
     if isinstance(root, tuple):             # a single indicator-backed output: wrap it
         root = Sum(root, weights=[1.0], name="root")

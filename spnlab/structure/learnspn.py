@@ -290,6 +290,11 @@ class LearnSPN:
     # --- the structure so far ---------------------------------------------------------------
 
     def _block(self, s):
+        block = self._unlabelled_block(s)
+        block.label = s.id                    # node names follow the slice ids
+        return block
+
+    def _unlabelled_block(self, s):
         if s.kind == "leaf":
             return s.leaf
         if s.kind == "pending":
@@ -309,9 +314,13 @@ class LearnSPN:
         """The current structure as a block tree (pending slices as factorised leaves)."""
         return self._block(self._slices[0])
 
-    def graph(self):
-        """The current structure as an `spnlab.graph` node graph (its root node)."""
-        return to_graph(self.structure(), self.num_vars, self.num_vals, self.variables)
+    def graph(self, node_labels=None):
+        """The current structure as an `spnlab.graph` node graph (its root node). Node names
+        carry the id of the slice that made them (`S3`: the sum of slice 3; `L5_7`: the leaf
+        of variable 7 in slice 5), so they stay put as the structure grows; `node_labels`, a
+        dict, is filled with `{node: slice id}`."""
+        return to_graph(self.structure(), self.num_vars, self.num_vals, self.variables,
+                        node_labels)
 
     def log_likelihood(self, data):
         """`[rows]` log-likelihoods of `data` under the current structure (NumPy).

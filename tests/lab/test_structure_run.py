@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from spnlab.graph import graph_to_config, log_value
+from spnlab.graph import graph_to_config, log_value, topological_order
 from spnlab.lab.structure_run import CurvePoint, StructureRun, load_graph
 from spnlab.structure import LearnSPN
 
@@ -86,3 +86,26 @@ def test_save_and_load_replay_the_same_structure(tmp_path):
         load_graph(tmp_path / "other.json")
     with pytest.raises(FileNotFoundError, match="nowhere.json"):
         load_graph(tmp_path / "nowhere.json")
+
+
+def test_node_names_follow_slices_and_the_new_part_is_the_last_decision():
+    run = StructureRun("learnspn", _data(), min_instances_slice=60)
+    assert run.new_part() is None
+    first = run.step()                                  # the root slice 0
+    names = {n.name for n, _ in run.new_part().nodes}
+    assert first.kind == "product" and "P0" in names
+    assert all(n[-1:].isdigit() for n in names)
+    before = {n.name for n in topological_order(run.graph())}
+    second = run.step()
+    part = run.new_part()
+    new_names = {n.name for n, _ in part.nodes}
+    labels = {second.slice_id, *second.children}
+    assert new_names and all(any(name[1:].split("_")[0] == str(s) for s in labels)
+                             for name in new_names)
+    after = {n.name for n in topological_order(run.graph())}
+    # nodes of slices that were not decided keep their names
+    assert {n for n in before if not n[1:].split("_")[0] == str(second.slice_id)} <= after
+    for (parent, _), (child, _) in part.edges:
+        assert parent in {n for n, _ in part.nodes} and child in {n for n, _ in part.nodes}
+    svg = run.svg()
+    assert "<svg" in svg and "#1565c0" in svg.lower()           # the new part, in blue
