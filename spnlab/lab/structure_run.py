@@ -10,6 +10,7 @@ training `Session` once the structure is done (DESIGN.md sections 6 and 9).
 """
 import json
 import os
+import threading
 from typing import NamedTuple
 
 import numpy as np
@@ -75,12 +76,16 @@ class StructureRun:
             or a `spnlab.structure.Dataset` (e.g. `load_debd(...)`).
         valid_fraction: share of rows held out for validation (and for test) when splitting.
         seed: seeds the splits and the learner.
+        prepare_ahead: after each step, compute the next decision on a background thread
+            (LearnSPN), so that a Step clicked a moment later only applies it.
         **options: the learner's arguments (`min_instances_slice`, `threshold`,
             `num_latent_states`, ...).
     """
 
     def __init__(self, learner="learnspn", data="digits", valid_fraction=0.2, seed=0,
-                 **options):
+                 prepare_ahead=False, **options):
+        self.prepare_ahead = bool(prepare_ahead)
+        self._ahead = None
         if learner not in LEARNERS:
             raise ValueError(f"Expected `learner` to be one of {tuple(LEARNERS)}. "
                              f"Received: learner={learner!r}")
@@ -91,10 +96,25 @@ class StructureRun:
 
     def reset(self):
         """Start the learner over (same data and settings); the curve keeps its first point."""
+        self._join_ahead()
         self.learner = LEARNERS[self.learner_name](self.train, seed=self.seed, **self.options)
         self.curve = [CurvePoint(0, self._valid_ll())]
         self._graph = None
+        self._nodes_seen = 0               # nodes of the largest graph drawn since the reset
+        self._start_ahead()
         return self
+
+    def _start_ahead(self):
+        prepare = getattr(self.learner, "prepare", None)
+        if self.prepare_ahead and prepare is not None and not self.learner.done:
+            self._ahead = threading.Thread(target=prepare, name="spnlab-structure-ahead",
+                                           daemon=True)
+            self._ahead.start()
+
+    def _join_ahead(self):
+        if self._ahead is not None:
+            self._ahead.join()
+            self._ahead = None
 
     # --- stepping ---------------------------------------------------------------------------
 
@@ -108,10 +128,12 @@ class StructureRun:
 
     def step(self):
         """Take the next decision; returns it (None when the structure is done)."""
+        self._join_ahead()
         decision = self.learner.step()
         if decision is not None:
             self._graph = None
             self.curve.append(CurvePoint(len(self.decisions), self._valid_ll()))
+            self._start_ahead()
         return decision
 
     def run(self, max_steps=None):
@@ -150,15 +172,24 @@ class StructureRun:
                  if child[0] in new}
         return NewPart(frozenset(nodes), frozenset(edges))
 
-    def svg(self, max_nodes=600, highlight_new=True):
-        """The graph so far as SVG text (Graphviz), the last decision's nodes highlighted;
-        None when it has over `max_nodes` nodes (too large to read as one drawing)."""
-        from spnlab.graph import render_svg, to_dot, topological_order
+    def dot(self, max_nodes=600, highlight_new=True):
+        """The graph so far as DOT text, the last decision's nodes highlighted; None when it
+        has over `max_nodes` nodes (too large to read as one drawing)."""
+        from spnlab.graph import to_dot, topological_order
+        if self._nodes_seen > max_nodes:           # a learned graph only grows: skip the build
+            return None
         part = self.new_part() if highlight_new else None
         root = self.graph()
-        if len(topological_order(root)) > max_nodes:
+        self._nodes_seen = len(topological_order(root))
+        if self._nodes_seen > max_nodes:
             return None
-        return render_svg(to_dot(root, weights=True, highlight=part or None))
+        return to_dot(root, weights=True, highlight=part or None)
+
+    def svg(self, max_nodes=600, highlight_new=True):
+        """`dot()` rendered to SVG by Graphviz (None when `dot()` is None)."""
+        from spnlab.graph import render_svg
+        text = self.dot(max_nodes, highlight_new)
+        return None if text is None else render_svg(text)
 
     def to_session(self, config=None, **overrides):
         """A training `Session` on the structure so far (train and test rows of this run)."""

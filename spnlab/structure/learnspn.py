@@ -22,6 +22,7 @@ fitted on their rows, so `log_likelihood` can be followed step by step.
     root = learner.graph()                  # an spnlab.graph node graph
 """
 import hashlib
+import threading
 from collections import deque
 from typing import NamedTuple
 
@@ -158,6 +159,8 @@ class LearnSPN:
         self._queue = deque([root])
         self.decisions = []
         self._ll_cache = (None, {})             # (data key, {slice id: [rows] log-values})
+        self._prepared = None                   # (queue head, its decision) computed ahead
+        self._prepare_lock = threading.Lock()
 
     # --- stepping ---------------------------------------------------------------------------
 
@@ -170,12 +173,25 @@ class LearnSPN:
         """The slices still to decide, as `(slice_id, rows, cols)` in the order they will be."""
         return [(s.id, s.rows, s.cols) for s in self._queue]
 
+    def prepare(self):
+        """Compute the next decision without taking it (the expensive part of a step: the
+        test and the clustering), so that the following `step()` only applies it. A UI calls
+        this on a background thread while the user looks at the last step; the decision is
+        the same as without preparing (the slices are decided in the same order)."""
+        with self._prepare_lock:
+            if self._queue and (self._prepared is None or self._prepared[0] is not self._queue[0]):
+                head = self._queue[0]
+                self._prepared = (head, self._decide(head))
+
     def step(self):
         """Decide the next pending slice; returns its `Decision` (None when done)."""
         if not self._queue:
             return None
-        current = self._queue.popleft()
-        kind, reason, details, children = self._decide(current)
+        self.prepare()
+        with self._prepare_lock:
+            current, (kind, reason, details, children) = self._prepared
+            self._prepared = None
+        self._queue.popleft()
         current.kind = kind
         for child in children:
             self._slices.append(child)

@@ -2,9 +2,11 @@
 slice being decided, the evidence of the decision, the validation curve and the graph so far;
 once the structure is done, "Train parameters" opens a Workbench on it."""
 import asyncio
+import threading
 
 import ipywidgets as widgets
 
+from spnlab.lab.drawing import Renderer
 from spnlab.lab.structure_run import StructureRun
 from spnlab.widgets.clock import BrowserClock
 from spnlab.widgets.plot import Plot
@@ -32,13 +34,18 @@ def decision_figure(run, decision):
 class StructureView(widgets.VBox):
     """Step through a structure learner.
 
+    A Step answers with the decision, the slice, the evidence and the curve at once; the graph
+    is laid out by Graphviz on a background thread (100-400 ms for a few hundred nodes) and
+    appears when ready (a newer step's drawing replaces an older one still running).
+
     Args:
         run: a `StructureRun`, or the learner's name ("learnspn", "learnspn_clt", "hclt") with
             `data` and the learner's options in `**kwargs` (see `StructureRun`).
     """
 
     def __init__(self, run="learnspn", **kwargs):
-        self.run = run if isinstance(run, StructureRun) else StructureRun(run, **kwargs)
+        self.run = run if isinstance(run, StructureRun) else StructureRun(
+            run, **{"prepare_ahead": True, **kwargs})
         self.play = widgets.ToggleButton(description="Play", icon="play")
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
@@ -64,6 +71,13 @@ class StructureView(widgets.VBox):
                           widgets.VBox([self.graph_note, self.graph], layout=side)]),
             self.trained])
         self._task = None
+        self._drawing = 0                 # the number of the latest drawing asked for
+        self._wanted = None               # its DOT text, until the worker takes it
+        self._draw_thread = None
+        self._draw_lock = threading.Lock()
+        self._idle = threading.Event()
+        self._idle.set()
+        self.renderer = Renderer()
         self.play.observe(lambda change: self._on_play(change["new"]), "value")
         self.step_button.on_click(lambda _: self.step())
         self.reset_button.on_click(lambda _: self.reset())
@@ -121,10 +135,47 @@ class StructureView(widgets.VBox):
             self.evidence.update(decision_figure(run, decision))
         else:
             self.reason.value = "Step to take the first decision."
-        svg = run.svg()
-        if svg is None:
+        self._draw(run.dot())
+
+    def _draw(self, dot):
+        """Ask for `dot` to be drawn. One worker thread draws only the latest request, so
+        steps taken faster than Graphviz skip the drawings in between."""
+        if dot is None:
+            with self._draw_lock:
+                self._wanted = None
+                self._drawing += 1
             self.graph_note.value = ("The graph has grown past 600 nodes: too large to read as "
                                      "one drawing.")
-        else:
-            self.graph_note.value = ""
-            self.graph.value = svg
+            return
+        self.graph_note.value = "drawing the graph..."
+        with self._draw_lock:
+            self._wanted = dot
+            self._drawing += 1
+            self._idle.clear()
+            if self._draw_thread is None or not self._draw_thread.is_alive():
+                self._draw_thread = threading.Thread(target=self._draw_worker, daemon=True,
+                                                     name="spnlab-structure-draw")
+                self._draw_thread.start()
+
+    def _draw_worker(self):
+        while True:
+            with self._draw_lock:
+                dot, number, self._wanted = self._wanted, self._drawing, None
+                if dot is None:
+                    self._idle.set()
+                    self._draw_thread = None
+                    return
+            try:
+                svg, note = self.renderer.render(dot), ""
+            except Exception as error:  # noqa: BLE001 - shown in the view
+                svg, note = None, f"the graph could not be drawn: {error}"
+            with self._draw_lock:
+                current = number == self._drawing
+            if current:
+                if svg is not None:
+                    self.graph.value = svg
+                self.graph_note.value = note
+
+    def wait_drawn(self, timeout=60):
+        """Wait until the last asked-for drawing is shown (tests, scripts)."""
+        return self._idle.wait(timeout)

@@ -109,3 +109,14 @@ def test_node_names_follow_slices_and_the_new_part_is_the_last_decision():
         assert parent in {n for n, _ in part.nodes} and child in {n for n, _ in part.nodes}
     svg = run.svg()
     assert "<svg" in svg and "#1565c0" in svg.lower()           # the new part, in blue
+
+
+def test_preparing_ahead_gives_the_same_decisions():
+    data = _data()
+    plain = StructureRun("learnspn", data, min_instances_slice=60, seed=2)
+    ahead = StructureRun("learnspn", data, min_instances_slice=60, seed=2, prepare_ahead=True)
+    plain.run()
+    ahead.run()
+    assert [d.reason for d in ahead.decisions] == [d.reason for d in plain.decisions]
+    assert graph_to_config(ahead.graph()) == graph_to_config(plain.graph())
+    assert [p.valid_ll for p in ahead.curve] == [p.valid_ll for p in plain.curve]

@@ -20,7 +20,7 @@ def test_step_reset_and_train_parameters():
     assert first.kind in view.reason.value and first.reason in view.reason.value
     assert view.curve.data[0]["x"] == [0, 1]
     assert view.slice.layout["title"]["text"].startswith(f"slice {first.slice_id}:")
-    assert "<svg" in view.graph.value
+    assert view.wait_drawn() and "<svg" in view.graph.value
     while view.step() is not None:
         pass
     assert view.run.done and view.step_button.disabled and not view.train_button.disabled
