@@ -15,6 +15,11 @@ def _names(cols, names):
     return [names[c] if names is not None else f"X{c + 1}" for c in cols]
 
 
+def _count(number, noun):
+    """`1 variable`, `3 variables`."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _base_layout(title, **extra):
     return {"title": {"text": title}, "margin": {"l": 50, "r": 10, "t": 40, "b": 40},
             "height": 300, "showlegend": False, **extra}
@@ -45,8 +50,8 @@ def slice_figure(data, decision, max_rows=200, names=None):
         for cut in np.flatnonzero(np.diff(sorted_labels)) + 0.5:
             shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "y0": cut,
                            "y1": cut, "line": {"color": "#d62728", "width": 2}})
-    title = (f"slice {decision.slice_id}: {len(decision.rows)} rows x {len(decision.cols)} "
-             f"variables" + (f" ({len(shown)} rows shown)" if len(shown) < len(decision.rows)
+    title = (f"slice {decision.slice_id}: {_count(len(decision.rows), 'row')} x "
+             f"{_count(len(decision.cols), 'variable')}" + (f" ({len(shown)} rows shown)" if len(shown) < len(decision.rows)
                              else ""))
     return {"data": [trace], "layout": _base_layout(
         title, shapes=shapes, yaxis={"title": {"text": "rows"}, "autorange": "reversed"})}
@@ -133,7 +138,7 @@ def leaf_figure(decision, names=None):
         probs = np.asarray(details["probabilities"])                # [n, K]
         traces = [{"type": "bar", "name": f"= {v}", "x": labels, "y": probs[:, v].tolist()}
                   for v in range(1, probs.shape[1])] if probs.shape[1] > 1 else []
-        layout = _base_layout(f"factorised leaf over {len(labels)} variables",
+        layout = _base_layout(f"factorised leaf over {_count(len(labels), 'variable')}",
                               yaxis={"title": {"text": "P(X = value)"}, "range": [0, 1]},
                               showlegend=probs.shape[1] > 2, barmode="group")
         return {"data": traces, "layout": layout}
@@ -142,7 +147,7 @@ def leaf_figure(decision, names=None):
                  "y": np.asarray(details["loc"]).tolist(),
                  "error_y": {"type": "data", "array": np.asarray(details["scale"]).tolist()}}
         return {"data": [trace], "layout": _base_layout(
-            f"normal leaves over {len(labels)} variables", yaxis={"title": {"text": "mean"}})}
+            f"normal leaves over {_count(len(labels), 'variable')}", yaxis={"title": {"text": "mean"}})}
     tree = details["tree"]
     return tree_figure(tree.parents, tree.mutual_information, decision.cols, names,
                        title=f"Chow-Liu tree over {len(labels)} variables")

@@ -50,7 +50,7 @@ class StructureView(widgets.VBox):
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
         self.train_button = widgets.Button(description="Train parameters", icon="graduation-cap",
-                                           disabled=True)
+                                           disabled=True, layout={"width": "auto"})
         self.status = widgets.HTML()
         self.reason = widgets.HTML()
         self.clock = BrowserClock()
