@@ -31,6 +31,8 @@ bench: $(STAMP)          ## speed and memory figures (never part of `make test`)
 	$(BIN)/python benchmarks/bench_widget_step.py
 	$(BIN)/python benchmarks/bench_widget_bytes.py
 	$(BIN)/python benchmarks/bench_graph_render.py
+	$(BIN)/python benchmarks/bench_structure_speed.py
+	$(BIN)/python benchmarks/bench_structure.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -65,3 +65,16 @@ def test_benchmark_script_smoke_prints_every_field():
     assert {r.split("|")[2].strip() for r in rows} == {"LearnSPN (factorized)",
                                                      "LearnSPN (chow_liu)", "HCLT"}
     assert "SPFlow" in out.stdout
+
+
+def test_speed_benchmark_smoke_prints_every_table():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_structure_speed.py"),
+                          "--smoke"], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    for header in ("| data set | learner | seconds | decisions |",
+                   "| tiny structure | batch | EM samples/s |",
+                   "| data set | Steps | median ms | p90 ms | max ms | over 200 ms |"):
+        assert header in out.stdout
+    rows = [line for line in out.stdout.splitlines() if line.startswith("| tiny |")]
+    assert len(rows) == 4 and all(float(r.split("|")[3]) >= 0 for r in rows[:3])
