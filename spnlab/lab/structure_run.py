@@ -89,9 +89,15 @@ class StructureRun:
         if learner not in LEARNERS:
             raise ValueError(f"Expected `learner` to be one of {tuple(LEARNERS)}. "
                              f"Received: learner={learner!r}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise TypeError(f"Expected `seed` to be an int. Received: seed={seed!r}")
         self.learner_name, self.options, self.seed = learner, dict(options), int(seed)
         self.train, self.valid, self.test, self.image_shape, self.data_name = _splits(
             data, valid_fraction, self.seed)
+        # every split's values count (a value seen only in the validation rows included)
+        largest = max(int(part.max()) for part in (self.train, self.valid, self.test)
+                      if len(part))
+        self.options.setdefault("num_vals", max(2, largest + 1))
         self.reset()
 
     def reset(self):
@@ -195,7 +201,9 @@ class StructureRun:
         """A training `Session` on the structure so far (train and test rows of this run)."""
         from spnlab.lab.session import Session
         test = self.test if len(self.test) else self.valid
-        return Session(config, model=self.graph(), data=(self.train, test), **overrides)
+        # A fresh graph: the session writes its trained weights back into the graph it is
+        # given, and the run's own graph must stay the learned one (saving, a second session).
+        return Session(config, model=self.learner.graph(), data=(self.train, test), **overrides)
 
     # --- files ------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from spnlab.structure.data import check_discrete_data
 from spnlab.structure.independence import mutual_information, pair_counts
 
 
@@ -66,6 +67,7 @@ class ChowLiuTree(NamedTuple):
 
 def fit_chow_liu(data, num_vals, alpha=1.0, root=0):
     """The Chow-Liu tree of int data `[rows, V]` (values `0..num_vals-1`), Laplace `alpha`."""
+    data = check_discrete_data(data, "data", num_vals=num_vals)
     mi = mutual_information(data, num_vals, alpha)
     parents, order = maximum_spanning_tree(mi, root)
     counts = pair_counts(data, num_vals)                           # [V, K, V, K]

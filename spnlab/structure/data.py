@@ -54,6 +54,10 @@ def check_discrete_data(data, arg="data", num_vars=None, num_vals=None):
             row, col = np.argwhere(bad)[0]
             raise ValueError(f"Expected `{arg}` to hold whole numbers. Received: "
                              f"{arg}[{row}, {col}]={float(array[row, col])!r}")
+    if array.dtype.kind in "fu" and array.max() > 2 ** 62:        # would wrap in the int64 cast
+        row, col = np.argwhere(array > 2 ** 62)[0]
+        raise ValueError(f"Expected `{arg}` to hold values 0, 1, ... (small ints). Received: "
+                         f"{arg}[{row}, {col}]={array[row, col]!r}")
     array = array.astype(np.int64)
     if array.min() < 0 or (num_vals is not None and array.max() >= num_vals):
         row, col = np.argwhere((array < 0) | (array >= (num_vals or np.inf)))[0]

@@ -39,6 +39,10 @@ def hidden_tree_parameters(tree, num_latent_states, init="chow_liu", noise=0.1, 
     """
     rng = rng or np.random.default_rng(0)
     k, num_vals, num_vars = num_latent_states, tree.num_vals, tree.num_vars
+    if init == "chow_liu" and k < num_vals:
+        raise ValueError(f"Expected `num_latent_states` >= num_vals={num_vals} with "
+                         f"init='chow_liu' (each value needs a state). Received: "
+                         f"num_latent_states={k}")
     if init == "random":
         prior = rng.dirichlet(np.ones(k))
         transition = rng.dirichlet(np.ones(k), size=(num_vars, k))
@@ -67,14 +71,16 @@ class HCLT:
         num_latent_states: states k of each latent variable.
         num_vals: values per variable (default: the largest value + 1, at least 2).
         alpha: Laplace smoothing of the mutual information and the Chow-Liu tables.
-        init: "chow_liu" or "random" (see `hidden_tree_parameters`); `noise` its blur.
+        init: "random" (Dirichlet(1) tables; trains best) or "chow_liu" (the Chow-Liu tree
+            itself, needs `num_latent_states >= num_vals`; see `hidden_tree_parameters`);
+            `noise` its blur.
         num_components: a mixture of this many hidden trees over the same Chow-Liu tree, each
             with its own initial parameters, uniformly weighted (1: one HCLT).
         seed: seeds the initial parameters.
         variables: names (or `Variable`s) of the columns for the node graph.
     """
 
-    def __init__(self, data, num_latent_states=16, num_vals=None, alpha=1.0, init="chow_liu",
+    def __init__(self, data, num_latent_states=16, num_vals=None, alpha=1.0, init="random",
                  noise=0.1, seed=0, variables=None, num_components=1):
         self.data = check_discrete_data(data, "data")
         max_value = int(self.data.max()) + 1
@@ -87,6 +93,10 @@ class HCLT:
         self.num_components = check_positive_int(num_components, "num_components")
         self.alpha = check_number("alpha", alpha, 0.0, low_open=True)
         self.init = _check_choice(init, INITS, "init")
+        if self.init == "chow_liu" and self.num_latent_states < self.num_vals:
+            raise ValueError(f"Expected `num_latent_states` >= num_vals={self.num_vals} with "
+                             f"init='chow_liu' (each value needs a state). Received: "
+                             f"num_latent_states={self.num_latent_states}")
         self.noise = check_number("noise", noise, 0.0, 1.0)
         if not is_int(seed):
             raise TypeError(f"Expected `seed` to be an int. Received: seed={seed!r}")

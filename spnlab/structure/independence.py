@@ -17,6 +17,8 @@ from scipy import sparse
 from scipy.sparse import csgraph
 from scipy.stats import chi2, rankdata
 
+from spnlab.structure.data import check_continuous_data, check_discrete_data
+
 
 def one_hot(data, num_vals):
     """`[rows, V * K]` float64 one-hot of int data `[rows, V]` with values `0..K-1`."""
@@ -28,7 +30,8 @@ def one_hot(data, num_vals):
 
 def pair_counts(data, num_vals):
     """Co-occurrence counts `[V, K, V, K]` of all pairs (the diagonal blocks hold the
-    univariate counts on their diagonals)."""
+    univariate counts on their diagonals) of int data `[rows, V]` with values `0..K-1`."""
+    data = check_discrete_data(data, "data", num_vals=num_vals)
     hot = one_hot(data, num_vals)
     num_vars = data.shape[1]
     return (hot.T @ hot).reshape(num_vars, num_vals, num_vars, num_vals)
@@ -46,7 +49,7 @@ def g_test(data, num_vals):
     column is constant, so every pair is independent.
     """
     counts = pair_counts(data, num_vals)
-    n = data.shape[0]
+    n = len(data)
     single = _marginal_counts(counts)                              # [V, K]
     expected = single[:, :, None, None] * single[None, None, :, :] / n
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -66,7 +69,7 @@ def mutual_information(data, num_vals, alpha=1.0):
     joint adds `alpha` to each of its K*K cells (the marginals are the joints' sums, so they
     agree)."""
     counts = pair_counts(data, num_vals) + alpha
-    n = data.shape[0] + alpha * num_vals * num_vals
+    n = len(data) + alpha * num_vals * num_vals
     joint = counts / n                                             # [V, K, V, K]
     p_i = joint.sum(axis=3)                                        # [V, K, V]: p(x_i) per pair
     p_j = joint.sum(axis=1)                                        # [V, V, K]: p(x_j) per pair
@@ -84,7 +87,7 @@ def rdc(data, k=10, scale=6.0, seed=0):
     largest singular value of `Q_i^T Q_j` for orthonormal bases `Q` of the centred features
     (directions with negligible variance dropped, so collinear features cannot fake a
     correlation)."""
-    data = np.asarray(data, dtype=np.float64)
+    data = check_continuous_data(data, "data")
     rows, num_vars = data.shape
     rng = np.random.default_rng(seed)
     ranks = rankdata(data, method="max", axis=0) / rows            # the empirical CDF (ties

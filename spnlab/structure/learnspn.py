@@ -188,9 +188,12 @@ class LearnSPN:
         if not self._queue:
             return None
         self.prepare()
-        with self._prepare_lock:
-            current, (kind, reason, details, children) = self._prepared
-            self._prepared = None
+        with self._prepare_lock:               # a prepare() on another thread waits
+            return self._apply()
+
+    def _apply(self):
+        current, (kind, reason, details, children) = self._prepared
+        self._prepared = None
         self._queue.popleft()
         current.kind = kind
         for child in children:
@@ -235,9 +238,10 @@ class LearnSPN:
             split["components"] = [[cols[i] for i in c] for c in components]
             return "product", (f"variable split: {len(components)} independent groups of "
                                f"{sizes} variables ({self._test_label()})"), split, children
+        clustered = values
         if self.continuous:                   # k-means on standardised columns
-            values = (values - values.mean(axis=0)) / np.maximum(values.std(axis=0), 1e-12)
-        labels = cluster_rows(values, self.clustering, self.num_clusters,
+            clustered = (values - values.mean(axis=0)) / np.maximum(values.std(axis=0), 1e-12)
+        labels = cluster_rows(clustered, self.clustering, self.num_clusters,
                               int(self._rng.integers(2 ** 31)), self.num_vals)
         num = int(labels.max()) + 1
         if num < 2:
@@ -352,7 +356,7 @@ class LearnSPN:
         key = (data.shape, hashlib.blake2b(data.tobytes(), digest_size=16).digest())
         if self._ll_cache[0] != key:
             self._ll_cache = (key, {})
-        return self._slice_ll(self._slices[0], data, self._ll_cache[1])
+        return self._slice_ll(self._slices[0], data, self._ll_cache[1]).copy()
 
     def _slice_ll(self, s, data, cache):
         if s.id not in cache:

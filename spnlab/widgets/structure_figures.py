@@ -79,16 +79,25 @@ def dependency_figure(decision, names=None):
     statistic, p_values = details["statistic"], details.get("p_values")
     dependent = np.argwhere(np.triu(details["dependent"], 1))
     top = max((statistic[i, j] for i, j in dependent), default=1.0) or 1.0
-    traces = []
+    # One trace per (component, width band): a few traces even for thousands of pairs (plants:
+    # 2,151 dependent pairs at its first split), lines separated by None.
+    groups = {}
     for i, j in dependent:
+        band = int(round(4 * statistic[i, j] / top))
+        group = groups.setdefault((component_of.get(cols[i], 0), band),
+                                  {"x": [], "y": [], "text": []})
         hover = f"{_names([cols[i]], names)[0]} - {_names([cols[j]], names)[0]}: " \
                 f"statistic {statistic[i, j]:.3g}"
         if p_values is not None:
             hover += f", p = {p_values[i, j]:.2g}"
-        colour = COMPONENT_COLOURS[component_of.get(cols[i], 0) % len(COMPONENT_COLOURS)]
-        traces.append({"type": "scatter", "mode": "lines", "x": [xy[i, 0], xy[j, 0]],
-                       "y": [xy[i, 1], xy[j, 1]], "hoverinfo": "text", "text": hover,
-                       "line": {"color": colour, "width": 1 + 4 * statistic[i, j] / top}})
+        group["x"] += [xy[i, 0], xy[j, 0], None]
+        group["y"] += [xy[i, 1], xy[j, 1], None]
+        group["text"] += [hover, hover, None]
+    traces = [{"type": "scatter", "mode": "lines", "x": g["x"], "y": g["y"], "text": g["text"],
+               "hoverinfo": "text",
+               "line": {"color": COMPONENT_COLOURS[component % len(COMPONENT_COLOURS)],
+                        "width": 1 + band}}
+              for (component, band), g in sorted(groups.items())]
     colours = [COMPONENT_COLOURS[component_of.get(c, 0) % len(COMPONENT_COLOURS)] for c in cols]
     traces.append({"type": "scatter", "mode": "markers+text", "x": xy[:, 0].tolist(),
                    "y": xy[:, 1].tolist(), "text": _names(cols, names),

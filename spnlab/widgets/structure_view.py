@@ -71,6 +71,7 @@ class StructureView(widgets.VBox):
                           widgets.VBox([self.graph_note, self.graph], layout=side)]),
             self.trained])
         self._task = None
+        self._workbench = self._unsubscribe = self._reference = None
         self._drawing = 0                 # the number of the latest drawing asked for
         self._wanted = None               # its DOT text, until the worker takes it
         self._draw_thread = None
@@ -93,16 +94,40 @@ class StructureView(widgets.VBox):
 
     def reset(self):
         self.play.value = False
+        self._close_trained()
         self.run.reset()
         self.refresh()
 
     def train_parameters(self, **overrides):
-        """A Workbench on the finished structure (shown below); returns it."""
+        """A Workbench on the finished structure (shown below); returns it. While it trains,
+        the curve shows the trained model's validation log-likelihood as a dashed line
+        (updated every `REFERENCE_EVERY` steps)."""
         from spnlab.widgets.workbench import Workbench
+        self._close_trained()
         workbench = Workbench(self.run.to_session(**overrides))
+        self._workbench = workbench
+        self._unsubscribe = workbench.session.subscribe("step", self._on_training_step)
         self.trained.children = [widgets.HTML("<b>Parameters of the learned structure</b>"),
                                  workbench]
         return workbench
+
+    REFERENCE_EVERY = 10
+
+    def _on_training_step(self, record):
+        session = self._workbench.session
+        if session.step_count % self.REFERENCE_EVERY and session.step_count != 1:
+            return
+        valid = float(session.log_likelihood(self.run.valid).mean())
+        self._reference = (valid, f"after {session.step_count} training steps")
+        self.curve.update(structure_curve_figure(self.run.curve, *self._reference))
+
+    def _close_trained(self):
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        if self._workbench is not None:
+            self._workbench.close()
+        self._workbench = self._unsubscribe = self._reference = None
+        self.trained.children = []
 
     def _on_play(self, playing):
         self.play.description, self.play.icon = ("Pause", "pause") if playing else ("Play", "play")
@@ -125,7 +150,7 @@ class StructureView(widgets.VBox):
                              f"{point.valid_ll:.3f}" + (" &middot; done" if run.done else ""))
         self.step_button.disabled = run.done
         self.train_button.disabled = not run.done
-        self.curve.update(structure_curve_figure(run.curve))
+        self.curve.update(structure_curve_figure(run.curve, *(self._reference or (None,))))
         if decision is None and run.decisions:
             decision = run.decisions[-1]
         if decision is not None:
@@ -169,12 +194,11 @@ class StructureView(widgets.VBox):
                 svg, note = self.renderer.render(dot), ""
             except Exception as error:  # noqa: BLE001 - shown in the view
                 svg, note = None, f"the graph could not be drawn: {error}"
-            with self._draw_lock:
-                current = number == self._drawing
-            if current:
-                if svg is not None:
-                    self.graph.value = svg
-                self.graph_note.value = note
+            with self._draw_lock:               # a newer request cannot slip in between
+                if number == self._drawing:
+                    if svg is not None:
+                        self.graph.value = svg
+                    self.graph_note.value = note
 
     def wait_drawn(self, timeout=60):
         """Wait until the last asked-for drawing is shown (tests, scripts)."""

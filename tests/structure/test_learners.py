@@ -123,7 +123,7 @@ def test_chow_liu_leaf_compiles_to_the_tree_distribution():
 def test_hclt_with_k_equal_num_values_and_identity_emissions_is_the_chow_liu_tree():
     data = np.random.default_rng(2).integers(3, size=(200, 4))
     data[:, 1] = (data[:, 0] + (np.arange(200) % 5 == 0)) % 3
-    hclt = HCLT(data, num_latent_states=3, noise=0.0)
+    hclt = HCLT(data, num_latent_states=3, noise=0.0, init="chow_liu")
     hclt.learn()
     tree = fit_chow_liu(data, 3)
     states = _states(4, 3)
@@ -258,3 +258,14 @@ def test_a_mixture_of_hidden_trees_is_the_average_of_its_components():
     np.testing.assert_allclose(mixture.log_likelihood(states),
                                np.log(np.mean(np.exp(parts), axis=0)), rtol=1e-10)
     assert len({round(float(p[0]), 6) for p in parts}) == 3     # three different initialisations
+
+
+def test_chow_liu_start_needs_a_state_per_value_and_random_start_is_normalised():
+    data = np.random.default_rng(0).integers(3, size=(100, 3))
+    with pytest.raises(ValueError, match="num_latent_states.*num_vals=3"):
+        HCLT(data, num_latent_states=2, init="chow_liu")
+    for k in (1, 2):
+        hclt = HCLT(data, num_latent_states=k)            # the default start: random
+        hclt.learn()
+        np.testing.assert_allclose(np.exp(hclt.log_likelihood(_states(3, 3))).sum(), 1.0,
+                                   rtol=1e-10)

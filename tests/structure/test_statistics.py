@@ -140,3 +140,15 @@ def test_rdc_sees_nonlinear_dependence_and_not_independence():
     assert r[0, 1] > 0.9 and r[0, 2] < 0.25 and r[1, 2] < 0.25
     # the linear correlation of x and x^2 is ~0: RDC is not a correlation coefficient
     assert abs(np.corrcoef(data[:, 0], data[:, 1])[0, 1]) < 0.1
+
+
+def test_statistics_refuse_values_outside_num_vals_and_non_finite_data():
+    from spnlab.structure import rdc
+    with pytest.raises(ValueError, match=r"0..1.*data\[0, 0\]=2"):
+        pair_counts(np.array([[2, 0], [1, 0]]), 2)
+    with pytest.raises(ValueError, match="whole numbers"):
+        g_test(np.array([[0.5, 1.0]]), 2)
+    with pytest.raises(ValueError, match=r"finite.*data\[1, 0\]=nan"):
+        rdc(np.array([[0.5, 1.0], [np.nan, 2.0], [1.0, 0.0]]))
+    with pytest.raises(ValueError, match="data"):
+        fit_chow_liu(np.array([[0, 3]]), 2)

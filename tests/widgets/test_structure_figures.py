@@ -50,13 +50,18 @@ def test_dependency_graph_draws_each_dependent_pair_coloured_by_component(decisi
     fig = dependency_figure(product)
     lines = [t for t in fig["data"] if t["mode"] == "lines"]
     dependent = product.details["dependent"]
-    assert len(lines) == np.triu(dependent, 1).sum() == 3        # the three linked variables
+    segments = sum(t["x"].count(None) for t in lines)          # one segment per pair
+    assert segments == np.triu(dependent, 1).sum() == 3          # the three linked variables
     markers = fig["data"][-1]
     colours = dict(zip(markers["text"], markers["marker"]["color"]))
     assert colours["X1"] == colours["X2"] == colours["X3"] != colours["X4"] != colours["X5"]
-    widths = [t["line"]["width"] for t in lines]
-    assert max(widths) == pytest.approx(5.0) and min(widths) > 1
-    assert "p = " in lines[0]["text"]
+    assert {t["line"]["color"] for t in lines} == {colours["X1"]}
+    statistic = product.details["statistic"]
+    top = max(statistic[i, j] for i, j in np.argwhere(np.triu(dependent, 1)))
+    widths = sorted(1 + round(4 * statistic[i, j] / top)
+                    for i, j in np.argwhere(np.triu(dependent, 1)))
+    assert max(t["line"]["width"] for t in lines) == 5 == widths[-1]
+    assert all("p = " in text for t in lines for text in t["text"] if text)
     with pytest.raises(ValueError, match="kind"):
         dependency_figure(_first(ds, "leaf"))
 

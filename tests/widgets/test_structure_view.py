@@ -25,13 +25,19 @@ def test_step_reset_and_train_parameters():
         pass
     assert view.run.done and view.step_button.disabled and not view.train_button.disabled
     assert view.curve.data[0]["x"][-1] == len(view.run.decisions)
+    learned = view.run.to_dict()["graph"]
     workbench = view.train_parameters(batch_size=64, seed=0)
     assert workbench.session.model is not None and view.trained.children[1] is workbench
     record = workbench.session.step()
     assert np.isfinite(record.train_ll)
+    # the dashed reference line: the trained model's validation log-likelihood
+    expected = float(workbench.session.log_likelihood(view.run.valid).mean())
+    assert view.curve.layout["shapes"][0]["y0"] == expected
+    workbench.session.graph(None)              # a drawing writes the weights back...
+    assert view.run.to_dict()["graph"] == learned     # ...into the session's own graph only
     view.reset()
     assert not view.run.decisions and view.curve.data[0]["x"] == [0]
-    workbench.close()
+    assert view.trained.children == () or list(view.trained.children) == []
 
 
 def test_hclt_steps_show_the_growing_tree():
