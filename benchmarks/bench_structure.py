@@ -130,13 +130,11 @@ def main():
     if args.smoke:
         import numpy as np
         rng = np.random.default_rng(0)
+        from spnlab.structure.data import write_debd
         args.data = tempfile.mkdtemp()
-        os.makedirs(os.path.join(args.data, "tiny"))
         z = rng.integers(2, size=700)
         table = np.column_stack([z ^ (rng.random(700) < 0.2) for _ in range(5)]).astype(int)
-        for split, part in zip(("train", "valid", "test"), np.split(table, [500, 600])):
-            np.savetxt(os.path.join(args.data, "tiny", f"tiny.{split}.data"), part, fmt="%d",
-                       delimiter=",")
+        write_debd(args.data, "tiny", *np.split(table, [500, 600]))
         args.epochs, args.learnspn_epochs, args.grid, args.hclt = 1, 1, "50", "2,2x2"
     import tensorflow as tf
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "

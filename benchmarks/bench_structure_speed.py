@@ -103,13 +103,11 @@ def main():
     if args.smoke:
         import numpy as np
         rng = np.random.default_rng(0)
+        from spnlab.structure.data import write_debd
         args.data = tempfile.mkdtemp()
-        os.makedirs(os.path.join(args.data, "tiny"))
         z = rng.integers(2, size=700)
         table = np.column_stack([z ^ (rng.random(700) < 0.2) for _ in range(5)]).astype(int)
-        for split, part in zip(("train", "valid", "test"), np.split(table, [500, 600])):
-            np.savetxt(os.path.join(args.data, "tiny", f"tiny.{split}.data"), part, fmt="%d",
-                       delimiter=",")
+        write_debd(args.data, "tiny", *np.split(table, [500, 600]))
         datasets = latency = ["tiny"]
         args.batches, args.epochs, args.steps, args.pause, args.states = [64], 1, 3, 0.0, 2
     import tensorflow as tf

@@ -28,54 +28,15 @@ class Dataset(NamedTuple):
         return self.train.shape[1]
 
 
-def check_discrete_data(data, arg="data", num_vars=None, num_vals=None):
-    """`data` as an int64 array `[rows, num_vars]` of values `0..num_vals-1`.
-
-    Refuses (naming `arg`) non-numeric, non-finite, fractional, negative or too large values,
-    a wrong number of columns, and an empty array.
-    """
+def _numeric_table(data, arg, num_vars, what):
+    """`data` as a non-empty 2-D numeric array with `num_vars` columns (errors name `arg`)."""
     try:
         array = np.asarray(data)
     except Exception:                                   # ragged lists and the like
-        raise TypeError(f"Expected `{arg}` to be a 2-D array of ints. "
+        raise TypeError(f"Expected `{arg}` to be a 2-D array of {what}. "
                         f"Received: {arg}={short_repr(data)}") from None
     if array.dtype == bool or array.dtype.kind not in "iuf":
-        raise TypeError(f"Expected `{arg}` to hold int values 0, 1, ... Received: {arg} with "
-                        f"dtype {array.dtype}: {short_repr(array)}")
-    if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
-        raise ValueError(f"Expected `{arg}` to be a non-empty 2-D array [rows, variables]. "
-                         f"Received: {arg} of shape {array.shape}")
-    if num_vars is not None and array.shape[1] != num_vars:
-        raise ValueError(f"Expected `{arg}` to have {num_vars} columns (the model's variables). "
-                         f"Received: {arg} of shape {array.shape}")
-    if array.dtype.kind == "f":
-        bad = ~np.isfinite(array) | (array != np.round(array))
-        if bad.any():
-            row, col = np.argwhere(bad)[0]
-            raise ValueError(f"Expected `{arg}` to hold whole numbers. Received: "
-                             f"{arg}[{row}, {col}]={float(array[row, col])!r}")
-    if array.dtype.kind in "fu" and array.max() > 2 ** 62:        # would wrap in the int64 cast
-        row, col = np.argwhere(array > 2 ** 62)[0]
-        raise ValueError(f"Expected `{arg}` to hold values 0, 1, ... (small ints). Received: "
-                         f"{arg}[{row}, {col}]={array[row, col]!r}")
-    array = array.astype(np.int64)
-    if array.min() < 0 or (num_vals is not None and array.max() >= num_vals):
-        row, col = np.argwhere((array < 0) | (array >= (num_vals or np.inf)))[0]
-        span = "0, 1, ..." if num_vals is None else f"0..{num_vals - 1}"
-        raise ValueError(f"Expected `{arg}` to hold values {span}. "
-                         f"Received: {arg}[{row}, {col}]={array[row, col]}")
-    return array
-
-
-def check_continuous_data(data, arg="data", num_vars=None):
-    """`data` as a float64 array `[rows, num_vars]` of finite real values (naming `arg`)."""
-    try:
-        array = np.asarray(data)
-    except Exception:
-        raise TypeError(f"Expected `{arg}` to be a 2-D array of numbers. "
-                        f"Received: {arg}={short_repr(data)}") from None
-    if array.dtype == bool or array.dtype.kind not in "iuf":
-        raise TypeError(f"Expected `{arg}` to hold real numbers. Received: {arg} with dtype "
+        raise TypeError(f"Expected `{arg}` to hold {what}. Received: {arg} with dtype "
                         f"{array.dtype}: {short_repr(array)}")
     if array.ndim != 2 or array.shape[0] < 1 or array.shape[1] < 1:
         raise ValueError(f"Expected `{arg}` to be a non-empty 2-D array [rows, variables]. "
@@ -83,13 +44,69 @@ def check_continuous_data(data, arg="data", num_vars=None):
     if num_vars is not None and array.shape[1] != num_vars:
         raise ValueError(f"Expected `{arg}` to have {num_vars} columns (the model's variables). "
                          f"Received: {arg} of shape {array.shape}")
-    array = array.astype(np.float64)
+    return array
+
+
+def _first_bad(array, bad, arg, expected):
+    row, col = np.argwhere(bad)[0]
+    value = array[row, col]
+    value = float(value) if array.dtype.kind == "f" else int(value)
+    raise ValueError(f"Expected `{arg}` to hold {expected}. Received: {arg}[{row}, {col}]="
+                     f"{value!r}")
+
+
+def check_discrete_data(data, arg="data", num_vars=None, num_vals=None):
+    """`data` as an int64 array `[rows, num_vars]` of values `0..num_vals-1`.
+
+    Refuses (naming `arg`) non-numeric, non-finite, fractional, negative or too large values,
+    a wrong number of columns, and an empty array.
+    """
+    array = _numeric_table(data, arg, num_vars, "int values 0, 1, ...")
+    if array.dtype.kind == "f":
+        bad = ~np.isfinite(array) | (array != np.round(array))
+        if bad.any():
+            _first_bad(array, bad, arg, "whole numbers")
+    if array.dtype.kind in "fu" and array.max() > 2 ** 62:        # would wrap in the int64 cast
+        _first_bad(array, array > 2 ** 62, arg, "values 0, 1, ... (small ints)")
+    array = array.astype(np.int64)
+    too_large = np.zeros_like(array, bool) if num_vals is None else array >= num_vals
+    if array.min() < 0 or too_large.any():
+        span = "0, 1, ..." if num_vals is None else f"0..{num_vals - 1}"
+        _first_bad(array, (array < 0) | too_large, arg, f"values {span}")
+    return array
+
+
+def check_continuous_data(data, arg="data", num_vars=None):
+    """`data` as a float64 array `[rows, num_vars]` of finite real values (naming `arg`)."""
+    array = _numeric_table(data, arg, num_vars, "real numbers").astype(np.float64)
     bad = ~np.isfinite(array)
     if bad.any():
-        row, col = np.argwhere(bad)[0]
-        raise ValueError(f"Expected finite values in `{arg}`. Received: "
-                         f"{arg}[{row}, {col}]={float(array[row, col])!r}")
+        _first_bad(array, bad, arg, "finite values")
     return array
+
+
+def values_per_variable(data, num_vals):
+    """`num_vals` checked against int `data` (None: the largest value + 1, at least 2)."""
+    from spnlab.graph._checks import check_positive_int
+    largest = int(data.max()) + 1
+    if num_vals is None:
+        return max(2, largest)
+    num_vals = check_positive_int(num_vals, "num_vals")
+    if num_vals < largest:
+        raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
+                         f"{largest - 1}). Received: num_vals={num_vals}")
+    return num_vals
+
+
+def write_debd(directory, name, train, valid, test):
+    """Write a dataset in the DEBD layout (`<directory>/<name>/<name>.<split>.data`); returns
+    the dataset's folder. For tests, smoke runs and users' own data."""
+    folder = os.path.join(os.fspath(directory), name)
+    os.makedirs(folder, exist_ok=True)
+    for split, part in zip(SPLITS, (train, valid, test)):
+        np.savetxt(os.path.join(folder, f"{name}.{split}.data"),
+                   check_discrete_data(part, split), fmt="%d", delimiter=",")
+    return folder
 
 
 def _read_split(path):

@@ -21,7 +21,7 @@ from spnlab.graph._checks import check_positive_int, is_int
 from spnlab.structure.blocks import (FactorizedLeaf, HiddenTreeBlock, ProductBlock, SumBlock,
                                      to_graph)
 from spnlab.structure.chow_liu import fit_chow_liu
-from spnlab.structure.data import check_discrete_data
+from spnlab.structure.data import check_discrete_data, values_per_variable
 from spnlab.structure.learnspn import Decision, _check_choice
 
 INITS = ("chow_liu", "random")
@@ -83,12 +83,7 @@ class HCLT:
     def __init__(self, data, num_latent_states=16, num_vals=None, alpha=1.0, init="random",
                  noise=0.1, seed=0, variables=None, num_components=1):
         self.data = check_discrete_data(data, "data")
-        max_value = int(self.data.max()) + 1
-        self.num_vals = max(2, max_value) if num_vals is None else \
-            check_positive_int(num_vals, "num_vals")
-        if self.num_vals < max_value:
-            raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
-                             f"{max_value - 1}). Received: num_vals={num_vals}")
+        self.num_vals = values_per_variable(self.data, num_vals)
         self.num_latent_states = check_positive_int(num_latent_states, "num_latent_states")
         self.num_components = check_positive_int(num_components, "num_components")
         self.alpha = check_number("alpha", alpha, 0.0, low_open=True)

@@ -35,7 +35,8 @@ from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, NormalFactoriz
                                      ProductBlock, SumBlock, to_graph)
 from spnlab.structure.chow_liu import fit_chow_liu
 from spnlab.structure.clustering import CLUSTERINGS, cluster_rows
-from spnlab.structure.data import check_continuous_data, check_discrete_data
+from spnlab.structure.data import (check_continuous_data, check_discrete_data,
+                                   values_per_variable)
 from spnlab.structure.independence import dependency_components, g_test, rdc
 
 LEAVES = ("factorized", "chow_liu")
@@ -130,12 +131,7 @@ class LearnSPN:
                                      f"Received: {arg}={value!r}")
         else:
             self.data = check_discrete_data(data, "data")
-            max_value = int(self.data.max()) + 1
-            self.num_vals = max(2, max_value) if num_vals is None else \
-                check_positive_int(num_vals, "num_vals")
-            if self.num_vals < max_value:
-                raise ValueError(f"Expected `num_vals` > every value of `data` (largest "
-                                 f"{max_value - 1}). Received: num_vals={num_vals}")
+            self.num_vals = values_per_variable(self.data, num_vals)
         self.min_scale = check_number("min_scale", min_scale, 0.0, low_open=True)
         self.min_instances_slice = check_positive_int(min_instances_slice, "min_instances_slice")
         if threshold is None:

@@ -72,7 +72,6 @@ def dependency_figure(decision, names=None):
         raise ValueError(f"Expected a decision with a variable-split test (a product or sum of "
                          f"LearnSPN). Received: kind={decision.kind!r}")
     cols = list(decision.cols)
-    position = {c: i for i, c in enumerate(cols)}
     components = details.get("components") or _components(details["dependent"], cols)
     component_of = {c: k for k, comp in enumerate(components) for c in comp}
     xy = circle_positions(len(cols))

@@ -1,8 +1,6 @@
 """Watching a structure being learned, in a real JupyterLab: Step answers on screen, the slice
 picture and the graph change with every step, Play finishes the structure, and Train parameters
 opens a Workbench whose Step and live sum-op switch work on the learned graph."""
-import os
-from pathlib import Path
 
 import pytest
 

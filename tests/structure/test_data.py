@@ -77,3 +77,16 @@ def test_check_discrete_data_types_and_columns():
 def test_bits_per_variable():
     assert bits_per_variable(-16 * math.log(2), 16) == pytest.approx(1.0)
     assert bits_per_variable(-6.0, 16) == pytest.approx(6.0 / (16 * math.log(2)))
+
+
+def test_write_debd_round_trips(tmp_path):
+    from spnlab.structure.data import write_debd
+    rng = np.random.default_rng(0)
+    parts = [rng.integers(2, size=(n, 4)) for n in (7, 3, 5)]
+    folder = write_debd(tmp_path, "mine", *parts)
+    assert (tmp_path / "mine" / "mine.valid.data").read_text().splitlines()[0].count(",") == 3
+    data = load_debd("mine", tmp_path)
+    for part, loaded in zip(parts, (data.train, data.valid, data.test)):
+        np.testing.assert_array_equal(loaded, part)
+    with pytest.raises(ValueError, match="whole numbers"):
+        write_debd(folder, "bad", np.array([[0.5]]), parts[1], parts[2])

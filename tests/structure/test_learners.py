@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from spnlab.graph import graph_to_config, log_value, validate
-from spnlab.structure import (HiddenTreeBlock, LearnSPN, fit_chow_liu, learn_spn,
+from spnlab.structure import (LearnSPN, fit_chow_liu, learn_spn,
                               mutual_information)
-from spnlab.structure.hclt import HCLT, hidden_tree_parameters, learn_hclt
+from spnlab.structure.hclt import HCLT, learn_hclt
 
 
 def _states(num_vars, num_vals=2):
