@@ -66,12 +66,20 @@ def _splits(data, valid_fraction, seed):
     return train, valid, test, None, "custom"
 
 
+def _column_names(data):
+    """The column names of a DataFrame (or of the first part of a tuple of them), else None."""
+    first = data[0] if isinstance(data, (tuple, list)) and len(data) else data
+    columns = getattr(first, "columns", None)
+    return None if columns is None else [str(c) for c in columns]
+
+
 class StructureRun:
     """One structure learner over one data set, stepped.
 
     Args:
         learner: "learnspn", "learnspn_clt" (Chow-Liu-tree leaves) or "hclt".
-        data: "digits" (the bundled binarised digits), an int array (split into train, valid
+        data: "digits" (the bundled binarised digits), an int array or DataFrame (its column
+            names become the variables' names; split into train, valid
             and test by `valid_fraction`), a `(train, valid)` or `(train, valid, test)` tuple,
             or a `spnlab.structure.Dataset` (e.g. `load_debd(...)`).
         valid_fraction: share of rows held out for validation (and for test) when splitting.
@@ -94,6 +102,9 @@ class StructureRun:
         self.learner_name, self.options, self.seed = learner, dict(options), int(seed)
         self.train, self.valid, self.test, self.image_shape, self.data_name = _splits(
             data, valid_fraction, self.seed)
+        names = _column_names(data)
+        if names is not None:
+            self.options.setdefault("variables", names)
         # every split's values count (a value seen only in the validation rows included)
         largest = max(int(part.max()) for part in (self.train, self.valid, self.test)
                       if len(part))

@@ -120,3 +120,23 @@ def test_preparing_ahead_gives_the_same_decisions():
     assert [d.reason for d in ahead.decisions] == [d.reason for d in plain.decisions]
     assert graph_to_config(ahead.graph()) == graph_to_config(plain.graph())
     assert [p.valid_ll for p in ahead.curve] == [p.valid_ll for p in plain.curve]
+
+
+class _Frame:
+    """The two things a DataFrame offers here: `columns` and conversion to an array."""
+
+    def __init__(self, values, columns):
+        self.values, self.columns = values, columns
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+
+def test_a_data_frame_names_the_variables():
+    data = _data()
+    run = StructureRun("learnspn", _Frame(data, ["smoker", "cough", "fever", "age>60"]),
+                       min_instances_slice=100)
+    run.run()
+    from spnlab.graph import get_scope
+    names = {v.name for v in get_scope(run.graph())[0]}
+    assert names == {"smoker", "cough", "fever", "age>60"}
