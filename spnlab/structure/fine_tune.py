@@ -29,7 +29,8 @@ def mean_log_likelihood(model, data, batch_size=4096):
 
 
 def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=0.5,
-              final_learning_rate=None, sum_op="em", variables=None, seed=0):
+              final_learning_rate=None, sum_op="em", variables=None, seed=0,
+              noise=0.0):
     """EM (or gradient) training of the node graph below `root` on int data `train`.
 
     Args:
@@ -42,6 +43,10 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
         sum_op: "em" (soft EM), "hard_em", "unweighted_hard_em", "sample" or "grad", or a core
             sum op.
         seed: seeds the shuffling (and the sampling ops).
+        noise: a regulariser in the spirit of data softening: every epoch each training value
+            is replaced, with this probability, by a uniformly drawn value (binary data: flipped
+            with probability `noise / 2`); the validation and reported training
+            log-likelihoods use the clean data.
     """
     import keras
     import spnlab.core as spnk
@@ -59,6 +64,7 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     learning_rate = check_number("learning_rate", learning_rate, 0.0, low_open=True)
+    noise = check_number("noise", noise, 0.0, 1.0)
     final = learning_rate if final_learning_rate is None else check_number(
         "final_learning_rate", final_learning_rate, 0.0, low_open=True)
     rates = learning_rate * (final / learning_rate) ** (np.arange(epochs) / max(1, epochs - 1))
@@ -66,6 +72,7 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     num_vars = len(model.plan.columns.data)
     train = check_discrete_data(train, "train", num_vars)
     valid = None if valid is None else check_discrete_data(valid, "valid", num_vars)
+    num_vals = max(v.num_vals or 2 for v in model.plan.columns.data)   # the graph's values
     optimizer = (keras.optimizers.Adam(learning_rate) if sum_op.default_logspace_accumulators()
                  else spnk.OnlineExpectationMaximization(learning_rate=learning_rate))
     model.compile(optimizer=optimizer, loss=spnk.losses.NegativeLogLikelihood())
@@ -85,8 +92,11 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     for epoch in range(1, epochs + 1):
         optimizer.learning_rate = float(rates[epoch - 1])
         start = time.perf_counter()
-        model.fit(train[rng.permutation(len(train))], batch_size=batch_size, epochs=1,
-                  shuffle=False, verbose=0)
+        rows = train[rng.permutation(len(train))]
+        if noise > 0:
+            replace = rng.random(rows.shape) < noise
+            rows = np.where(replace, rng.integers(num_vals, size=rows.shape), rows)
+        model.fit(rows, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
         score = record(epoch, time.perf_counter() - start)
         if score > best_score:
             best_score, best_epoch = score, epoch
