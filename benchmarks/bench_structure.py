@@ -16,7 +16,6 @@ same script when it is installed; its failures are printed, not hidden.
 import argparse
 import os
 import platform
-import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -128,13 +127,8 @@ def main():
     from spnlab.graph import log_value
 
     if args.smoke:
-        import numpy as np
-        rng = np.random.default_rng(0)
-        from spnlab.structure.data import write_debd
-        args.data = tempfile.mkdtemp()
-        z = rng.integers(2, size=700)
-        table = np.column_stack([z ^ (rng.random(700) < 0.2) for _ in range(5)]).astype(int)
-        write_debd(args.data, "tiny", *np.split(table, [500, 600]))
+        from _smoke_data import tiny_debd
+        args.data = tiny_debd()
         args.epochs, args.learnspn_epochs, args.grid, args.hclt = 1, 1, "50", "2,2x2"
     import tensorflow as tf
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "

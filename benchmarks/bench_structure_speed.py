@@ -14,7 +14,6 @@ Prints, for the shared DEBD data sets (default ../shared/data/debd):
 import argparse
 import os
 import platform
-import tempfile
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -101,13 +100,8 @@ def main():
     args.batches = [int(b) for b in args.batches.split(",")]
     datasets, latency = args.datasets.split(","), args.latency_datasets.split(",")
     if args.smoke:
-        import numpy as np
-        rng = np.random.default_rng(0)
-        from spnlab.structure.data import write_debd
-        args.data = tempfile.mkdtemp()
-        z = rng.integers(2, size=700)
-        table = np.column_stack([z ^ (rng.random(700) < 0.2) for _ in range(5)]).astype(int)
-        write_debd(args.data, "tiny", *np.split(table, [500, 600]))
+        from _smoke_data import tiny_debd
+        args.data = tiny_debd()
         datasets = latency = ["tiny"]
         args.batches, args.epochs, args.steps, args.pause, args.states = [64], 1, 3, 0.0, 2
     import tensorflow as tf
