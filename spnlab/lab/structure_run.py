@@ -202,6 +202,80 @@ class StructureRun:
             return None
         return to_dot(root, weights=True, highlight=part or None)
 
+    def overview_dot(self, max_splits=40):
+        """A LearnSPN structure as one box per split (DOT text): its kind (+ sum, x product),
+        rows and variables, with edges to what it made. Readable where the node graph is too
+        large: the leaves under a split are one box ("7 leaves, 9 vars"), as are its pending
+        slices when there are over three, and only the first `max_splits` splits in the order
+        they were made (breadth first) are drawn, the rest as "+N more". The last decision and
+        what it made are drawn in blue. None for HCLT (its tree is the overview)."""
+        if not isinstance(self.learner, LearnSPN):
+            return None
+        decided = {d.slice_id: d for d in self.decisions}
+        pending = {slice_id: (len(rows), len(cols))
+                   for slice_id, rows, cols in self.learner.pending}
+        last = self.decisions[-1] if self.decisions else None
+        new = set() if last is None else {last.slice_id, *last.children}
+        splits = sorted(i for i, d in decided.items() if d.kind in ("sum", "product"))
+        shown = set(splits[:max_splits])
+        blue = ', color="#1565c0", penwidth=2.5'
+        lines = ["digraph structure {", "  graph [rankdir=TB, nodesep=0.12, ranksep=0.3];",
+                 '  node [shape=box, style="rounded,filled", fillcolor=white, fontsize=11, '
+                 'fontname="Helvetica"];', "  edge [arrowhead=none, color=gray55];"]
+
+        def box(name, label, is_new, style=""):
+            lines.append(f'  {name} [label="{label}"{style}{blue if is_new else ""}];')
+
+        def edge(parent, child, is_new, style=""):
+            lines.append(f"  {parent} -> {child}"
+                         + (f" [{style}]" if style else "")
+                         + (' [color="#1565c0", penwidth=2]' if is_new and not style else "")
+                         + ";")
+
+        root_pending = not decided and 0 in pending
+        if root_pending:
+            box("s0", f"pending #0\\n{pending[0][0]} rows x {pending[0][1]} vars", False,
+                ', style="rounded,dashed"')
+        for i in sorted(shown):
+            d = decided[i]
+            symbol = "+" if d.kind == "sum" else "\u00d7"
+            box(f"s{i}", f"{symbol}  #{i}\\n{len(d.rows)} rows x {len(d.cols)} vars", i in new)
+        for i in sorted(shown):
+            d = decided[i]
+            leaves = [c for c in d.children if c in decided and decided[c].kind == "leaf"]
+            waiting = [c for c in d.children if c in pending]
+            hidden = [c for c in d.children if c in decided and c not in shown
+                      and decided[c].kind != "leaf"]
+            for c in d.children:
+                if c in shown:
+                    edge(f"s{i}", f"s{c}", c in new)
+            if leaves:
+                num_vars = sum(len(decided[c].cols) for c in leaves)
+                clt = sum(decided[c].details.get("leaf") == "chow_liu" for c in leaves)
+                label = (f"{len(leaves)} lea{'f' if len(leaves) == 1 else 'ves'}, "
+                         f"{num_vars} var{'' if num_vars == 1 else 's'}"
+                         + (f"\\n{clt} Chow-Liu" if clt else ""))
+                is_new = any(c in new for c in leaves)
+                box(f"leaves{i}", label, is_new, ', fillcolor="#f1f1f1"')
+                edge(f"s{i}", f"leaves{i}", is_new)
+            if len(waiting) > 3:
+                box(f"wait{i}", f"{len(waiting)} pending", any(c in new for c in waiting),
+                    ', style="rounded,dashed"')
+                edge(f"s{i}", f"wait{i}", any(c in new for c in waiting))
+            else:
+                for c in waiting:
+                    box(f"s{c}", f"pending #{c}\\n{pending[c][0]} rows x {pending[c][1]} vars",
+                        c in new, ', style="rounded,dashed"')
+                    edge(f"s{i}", f"s{c}", c in new)
+            if hidden:
+                box(f"more{i}", f"+{len(hidden)} more", False, ", shape=plaintext, style=\"\"")
+                edge(f"s{i}", f"more{i}", False, "style=dotted")
+        if not shown and decided:                      # the root became a leaf at once
+            d = decided[0]
+            box("s0", f"leaf #0\\n{len(d.rows)} rows x {len(d.cols)} vars", True)
+        lines.append("}")
+        return "\n".join(lines)
+
     def svg(self, max_nodes=600, highlight_new=True):
         """`dot()` rendered to SVG by Graphviz (None when `dot()` is None)."""
         from spnlab.graph import render_svg

@@ -72,6 +72,7 @@ class StructureView(widgets.VBox):
             self.trained])
         self._task = None
         self._workbench = self._unsubscribe = self._reference = None
+        self._overview = False            # the slice overview is shown instead of the graph
         self._drawing = 0                 # the number of the latest drawing asked for
         self._wanted = None               # its DOT text, until the worker takes it
         self._draw_thread = None
@@ -112,6 +113,7 @@ class StructureView(widgets.VBox):
         return workbench
 
     REFERENCE_EVERY = 10
+    MAX_GRAPH_NODES = 600        # larger node graphs are drawn as the slice overview
 
     def _on_training_step(self, record):
         session = self._workbench.session
@@ -160,7 +162,9 @@ class StructureView(widgets.VBox):
             self.evidence.update(decision_figure(run, decision))
         else:
             self.reason.value = "Step to take the first decision."
-        self._draw(run.dot())
+        dot = run.dot(self.MAX_GRAPH_NODES)
+        self._overview = dot is None
+        self._draw(dot if dot is not None else run.overview_dot())
 
     def _draw(self, dot):
         """Ask for `dot` to be drawn. One worker thread draws only the latest request, so
@@ -169,10 +173,13 @@ class StructureView(widgets.VBox):
             with self._draw_lock:
                 self._wanted = None
                 self._drawing += 1
-            self.graph_note.value = ("The graph has grown past 600 nodes: too large to read as "
-                                     "one drawing.")
+            self.graph_note.value = (f"The graph has grown past {self.MAX_GRAPH_NODES} nodes: "
+                                     f"too large to read as one drawing (the tree beside it "
+                                     f"shows its shape).")
             return
-        self.graph_note.value = "drawing the graph..."
+        self.graph_note.value = (f"The node graph has grown past {self.MAX_GRAPH_NODES} nodes; "
+                                 f"this overview draws one box per split." if self._overview
+                                 else "drawing the graph...")
         with self._draw_lock:
             self._wanted = dot
             self._drawing += 1
@@ -191,7 +198,10 @@ class StructureView(widgets.VBox):
                     self._draw_thread = None
                     return
             try:
-                svg, note = self.renderer.render(dot), ""
+                svg = self.renderer.render(dot)
+                note = (f"The node graph has grown past {self.MAX_GRAPH_NODES} nodes; this "
+                        f"overview draws one box per split." if "digraph structure" in dot
+                        else "")
             except Exception as error:  # noqa: BLE001 - shown in the view
                 svg, note = None, f"the graph could not be drawn: {error}"
             with self._draw_lock:               # a newer request cannot slip in between

@@ -140,3 +140,27 @@ def test_a_data_frame_names_the_variables():
     from spnlab.graph import get_scope
     names = {v.name for v in get_scope(run.graph())[0]}
     assert names == {"smoker", "cough", "fever", "age>60"}
+
+
+def test_the_overview_draws_one_box_per_split_and_groups_leaves():
+    import re
+    run = StructureRun("learnspn", _data(rows=2000), min_instances_slice=40)
+    assert run.overview_dot().count("pending #0") == 1            # before the first step
+    run.run(12)
+    dot = run.overview_dot()
+    splits = [d for d in run.decisions if d.kind in ("sum", "product")]
+    boxes = re.findall(r'  s(\d+) \[label="(\+|\\u00d7|×)', dot)
+    assert sorted(int(i) for i, _ in boxes) == sorted(d.slice_id for d in splits)
+    # every decided leaf sits in its parent's "leaves" box, with its variables counted
+    leaves = [d for d in run.decisions if d.kind == "leaf"]
+    counted = sum(int(n) for n in re.findall(r'label="(\d+) lea(?:f|ves), ', dot))
+    assert counted == len(leaves)
+    # the last decision is blue, and nothing else is
+    last = run.decisions[-1]
+    blue = re.findall(r"\n  (\w+) \[label=[^\n]*#1565c0", dot)
+    assert blue and all(name.startswith(("s", "leaves", "wait")) for name in blue)
+    assert (f"s{last.slice_id}" in blue) or last.kind == "leaf"
+    small = StructureRun("learnspn", _data(rows=2000), min_instances_slice=40)
+    small.run()
+    assert "+" in small.overview_dot(max_splits=2) and "more" in small.overview_dot(max_splits=2)
+    assert StructureRun("hclt", _data(), num_latent_states=2).overview_dot() is None

@@ -47,3 +47,13 @@ def test_hclt_steps_show_the_growing_tree():
     view.step()
     lines = [t for t in view.evidence.data if t["mode"] == "lines"]
     assert len(lines) == 1 and lines[0]["line"]["color"] == "#d62728"
+
+
+def test_a_large_graph_is_drawn_as_the_slice_overview():
+    view = StructureView("learnspn", data=_data(), min_instances_slice=30)
+    view.MAX_GRAPH_NODES = 10
+    view.step()
+    view.step()
+    assert view.wait_drawn()
+    assert "overview" in view.graph_note.value and "rows x" in view.graph.value
+    assert "#1565c0" in view.graph.value.lower()
