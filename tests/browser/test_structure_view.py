@@ -55,7 +55,9 @@ def test_step_play_and_train_the_learned_structure(tmp_path):
         # every step shows another slice or decision, and a growing, highlighted graph
         assert len({tuple(s["titles"]) for s in seen}) == 3, seen
         assert seen[-1]["nodes"] >= seen[0]["nodes"] > 0 and seen[-1]["blue"] > 0, seen
-        assert max(latencies) < 1500, latencies
+        # the median Step shows its counter within 0.8 s in the browser (kernel 10-80 ms, the
+        # rest is the round trip and the redraw); a busy machine may delay one step more
+        assert sorted(latencies)[1] < 800 and max(latencies) < 3000, latencies
         # Play to the end
         cell.locator("button", has_text="Play").first.click()
         page.wait_for_function(f"() => ({_STATE})().status.includes('done')", timeout=120_000)
