@@ -226,12 +226,10 @@ class LearnSPN:
                               f"{n} rows < min_instances_slice={self.min_instances_slice}")
         values = self.data[np.ix_(rows, cols)]
         split = self._variable_split(values)
-        components = split["components"]
+        components = split["components"] = [[cols[i] for i in c] for c in split["components"]]
         if len(components) > 1:
             sizes = ", ".join(str(len(c)) for c in components)
-            children = self._children(current, [rows] * len(components),
-                                      [[cols[i] for i in c] for c in components])
-            split["components"] = [[cols[i] for i in c] for c in components]
+            children = self._children(current, [rows] * len(components), components)
             return "product", (f"variable split: {len(components)} independent groups of "
                                f"{sizes} variables ({self._test_label()})"), split, children
         clustered = values
@@ -246,7 +244,7 @@ class LearnSPN:
                 current, "factorized",
                 f"the {n} rows do not cluster (identical rows) and their variables are "
                 f"dependent")
-            details.update({k: v for k, v in current_details.items() if k != "components"})
+            details.update(current_details)
             return kind, reason, details, children
         sizes = np.bincount(labels, minlength=num)
         current.weights = sizes / n
@@ -255,7 +253,6 @@ class LearnSPN:
                                   [cols] * num)
         details = dict(split, labels=labels, sizes=sizes, weights=current.weights,
                        centers=centers)
-        details.pop("components")
         return "sum", (f"instance split: {num} clusters of {', '.join(map(str, sizes))} rows "
                        f"({self.clustering}); the variables were all connected"), details, \
             children

@@ -72,7 +72,7 @@ def dependency_figure(decision, names=None):
         raise ValueError(f"Expected a decision with a variable-split test (a product or sum of "
                          f"LearnSPN). Received: kind={decision.kind!r}")
     cols = list(decision.cols)
-    components = details.get("components") or _components(details["dependent"], cols)
+    components = details["components"]
     component_of = {c: k for k, comp in enumerate(components) for c in comp}
     xy = circle_positions(len(cols))
     statistic, p_values = details["statistic"], details.get("p_values")
@@ -107,11 +107,6 @@ def dependency_figure(decision, names=None):
     axis = {"visible": False, "range": [-1.3, 1.3]}
     return {"data": traces, "layout": _base_layout(title, xaxis=axis,
                                                    yaxis={**axis, "scaleanchor": "x"})}
-
-
-def _components(dependent, cols):
-    from spnlab.structure.independence import dependency_components
-    return [[cols[i] for i in comp] for comp in dependency_components(dependent)]
 
 
 def clusters_figure(decision, names=None):

@@ -62,6 +62,7 @@ def test_first_decision_on_dependent_variables_is_an_instance_split_with_its_evi
     assert decision.kind == "sum" and decision.slice_id == 0 and decision.parent_id is None
     details = decision.details
     assert (details["p_values"][np.triu_indices(4, 1)] < 1e-3).all()
+    assert details["components"] == [[0, 1, 2, 3]]          # the failed variable split
     assert details["sizes"].sum() == len(data) == len(details["labels"])
     np.testing.assert_allclose(details["weights"], details["sizes"] / len(data))
     for c, center in enumerate(details["centers"]):
