@@ -165,7 +165,12 @@ def _comparison(session, modes, num_steps, test_every, taps, progress):
                                      "test_bpd": record.test_bpd})
                         with session.comparison_hold():    # others wait until we are done
                             yield CompareResult(list(rows), {}, labels)
-                stopped = n < num_steps                     # `stop()` ended the run early
+                        # A stop asked for while we yielded after a mode's last step would be
+                        # cleared when that run ends, and the next mode would run in full.
+                        stopped = session.stop_requested
+                        if stopped:
+                            break
+                stopped = stopped or n < num_steps          # `stop()` ended the run early
                 tap_summaries[label] = _tap_summary(session, base.counters["step"])
     finally:
         session.restore_state(base)

@@ -100,3 +100,19 @@ def test_stopping_an_async_comparison_keeps_the_rows_so_far_and_restores_the_ses
                                                               ("hard", 3)]
     assert_same_values(all_variable_values(s), before)
     assert s.step_count == steps and not s.is_running
+
+
+def test_a_stop_asked_for_on_a_modes_last_step_ends_the_comparison_there():
+    """The stop arrives while the comparison waits after the first mode's 4th (last) step:
+    the second mode must not run (the finished run used to clear the stop flag)."""
+    import asyncio
+
+    s = make()
+
+    def on_update(partial):
+        if len(partial.rows) == 4:
+            s.stop()
+
+    result = asyncio.run(s.compare_async(MODES, 4, on_update))
+    assert [(r["mode"], r["step"]) for r in result.rows] == [("hard", n) for n in range(1, 5)]
+    assert not s.is_running and not s.stop_requested
