@@ -86,6 +86,8 @@ def save(session, path):
             for key, value in tap_arrays.items():
                 f[f"taps/{key}"] = value
             f["data/train"], f["data/test"] = session.data.train, session.data.test
+            if session.data.valid is not None:    # a learned structure's validation rows
+                f["data/valid"] = session.data.valid
             if reset_point is not None:
                 for i, value in enumerate(reset_point[1]):
                     f[f"initial/values/{i}"] = value
@@ -146,6 +148,8 @@ def load(cls, path):
             f["taps"].visititems(lambda name, obj: tap_arrays.__setitem__(name, np.array(obj))
                                  if isinstance(obj, h5py.Dataset) else None)
         train, test = np.array(f["data/train"]), np.array(f["data/test"])
+        # with the validation rows, a learned structure is learned again from the same rows
+        rows = (train, np.array(f["data/valid"]), test) if "data/valid" in f else (train, test)
         initial_values = None
         if "initial" in f:
             n = len(f["initial/values"])
@@ -164,7 +168,7 @@ def load(cls, path):
             raise ValueError(f"The example data rebuilt from the checkpoint's config differ "
                              f"from the saved rows. Received: checkpoint {path!r}")
     else:
-        session = cls(config, model=model, data=(train, test))
+        session = cls(config, model=model, data=rows)
     session.data.name = meta["data"]["name"]
     session.data.image_shape = None if meta["data"]["image_shape"] is None \
         else tuple(meta["data"]["image_shape"])

@@ -11,7 +11,11 @@ from typing import Optional, Union
 
 from spnlab.lab.ops import canonical_spec
 
-STRUCTURES = ("ratspn", "poon_domingos", "dgcspn", "example", "custom")
+# Structures learned from the data by a `spnlab.structure` learner (see `spnlab.lab.learned`).
+LEARNED_STRUCTURES = ("learnspn", "learnspn_clt", "hclt")
+STRUCTURES = ("ratspn", "poon_domingos", "dgcspn", "example") + LEARNED_STRUCTURES + ("custom",)
+# Besides these, `dataset` may name a benchmark in `data_dir` (`<data_dir>/<name>/<name>.
+# {train,valid,test}.data`, e.g. the density-estimation benchmarks "nltcs", "plants", ...).
 DATASETS = ("digits", "digits_grey", "example", "custom")
 IMAGE_DATASETS = ("digits", "digits_grey")                 # the bundled 8x8 images
 LEAVES = ("indicator", "categorical", "normal")             # see spnlab.lab.build.input_layers
@@ -20,7 +24,7 @@ GRADIENT_OPTIMIZERS = ("adam", "sgd")
 STRUCTURAL_FIELDS = ("structure", "leaf", "depth", "num_repetitions", "num_input_distributions",
                      "num_sums", "init_alpha", "image_shape", "region_resolution", "example",
                      "example_vars", "num_examples", "dataset", "binarize_threshold",
-                     "test_fraction", "seed")
+                     "test_fraction", "seed", "learner_options", "data_dir")
 RATSPN_FIELDS = ("leaf", "depth", "num_repetitions", "num_input_distributions", "num_sums",
                  "init_alpha")
 POON_DOMINGOS_FIELDS = ("leaf", "image_shape", "region_resolution", "num_input_distributions",
@@ -31,8 +35,10 @@ EXAMPLE_FIELDS = ("example", "example_vars", "num_examples", "num_sums", "init_a
 EXAMPLE_SIZES = {"poon_domingos": (), "naive_bayes": ("example_vars", "num_sums"),
                  "random": ("example_vars",)}
 # The size settings each built-in structure uses (the others are kept but ignored).
+LEARNED_FIELDS = ("learner_options",)
 STRUCTURE_FIELDS = {"ratspn": RATSPN_FIELDS, "poon_domingos": POON_DOMINGOS_FIELDS,
-                    "dgcspn": DGCSPN_FIELDS, "example": EXAMPLE_FIELDS}
+                    "dgcspn": DGCSPN_FIELDS, "example": EXAMPLE_FIELDS,
+                    **{name: LEARNED_FIELDS for name in LEARNED_STRUCTURES}}
 DIGITS_FIELDS = ("binarize_threshold",)
 LIVE_FIELDS = ("batch_size", "em_learning_rate", "accumulate_batches", "gradient_optimizer",
                "gradient_learning_rate", "test_every", "taps")
@@ -130,6 +136,12 @@ class SessionConfig:
     `"S1"`, ...), online EM with `em_learning_rate` and
     `accumulate_batches` for layers with EM ops, `gradient_optimizer` ("adam" / "sgd") with
     `gradient_learning_rate` for the rest, test log-likelihood every `test_every` steps (0: never).
+    Learned structures: "learnspn", "learnspn_clt" (Chow-Liu-tree leaves) and "hclt" learn the
+    structure from the training rows (`spnlab.structure`, its arguments in `learner_options`,
+    e.g. `{"min_instances_slice": 100}`, seeded by `seed`), holding out `test_fraction` of
+    them for validation unless the data set has its own validation rows; see
+    `spnlab.lab.learned`. A `dataset` other than the names above is a benchmark read from
+    `data_dir` (`<data_dir>/<name>/<name>.{train,valid,test}.data`).
     "custom" structure / dataset mark a model or data passed to the session directly.
     """
 
@@ -158,6 +170,8 @@ class SessionConfig:
     gradient_learning_rate: float = 0.05
     test_every: int = 10
     taps: TapSettings = field(default_factory=TapSettings)
+    learner_options: dict = field(default_factory=dict)
+    data_dir: Optional[str] = None
 
     def __post_init__(self):
         _check_choice("structure", self.structure, STRUCTURES)
@@ -168,7 +182,19 @@ class SessionConfig:
         _check_int("test_every", self.test_every, 0)
         _check_int("binarize_threshold", self.binarize_threshold, 1)
         _check_number("init_alpha", self.init_alpha, 0, float("inf"), low_open=True)
-        _check_choice("dataset", self.dataset, DATASETS)
+        if self.data_dir is not None and not isinstance(self.data_dir, str):
+            raise TypeError(f"Expected `data_dir` to be None or a directory (str). "
+                            f"Received: data_dir={self.data_dir!r}")
+        if self.data_dir is None or not isinstance(self.dataset, str) or not self.dataset:
+            _check_choice("dataset", self.dataset, DATASETS)
+        if not isinstance(self.learner_options, dict) or \
+                not all(isinstance(k, str) for k in self.learner_options):
+            raise TypeError("Expected `learner_options` to be a dict of learner arguments. "
+                            f"Received: learner_options={self.learner_options!r}")
+        self.learner_options = dict(self.learner_options)
+        if self.structure in LEARNED_STRUCTURES and self.dataset == "example":
+            raise ValueError(f"Expected data to learn the structure {self.structure!r} from "
+                             f"(digits, a benchmark, your own). Received: dataset='example'")
         _check_choice("leaf", self.leaf, LEAVES)
         if self.leaf == "normal" and self.dataset == "digits":
             raise ValueError("Expected continuous data for normal leaves: the grey digits "

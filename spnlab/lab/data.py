@@ -16,15 +16,20 @@ class DataSet:
     """Train and test rows `[N, num_vars]`.
 
     Attributes:
-        name: "digits", "digits_grey", "example" or "custom".
+        name: "digits", "digits_grey", "example", "custom" or a benchmark's name.
         train, test: arrays (int32 for discrete data, float32 otherwise); `test` may be empty.
         image_shape: `(rows, cols)` when the variables are pixels (digits: (8, 8)), else None.
+        valid: validation rows when the data set has them (a benchmark; a learned structure's
+            held-out rows), else None.
+        variables: the variables' names (a DataFrame's columns), else None.
     """
 
     name: str
     train: np.ndarray
     test: np.ndarray
     image_shape: Optional[tuple] = None
+    valid: Optional[np.ndarray] = None
+    variables: Optional[list] = None
 
     @property
     def num_vars(self):
@@ -84,7 +89,34 @@ def check_array(x, arg_name):
 
 
 def from_arrays(data, test_fraction=0.2, seed=0):
-    """A `DataSet` from an array (split by `seed`) or a `(train, test)` pair."""
+    """A `DataSet` from an array or DataFrame (split by `seed`), a `(train, test)` pair or a
+    `(train, valid, test)` triple; a DataFrame's column names become the variables' names."""
+    first = data[0] if isinstance(data, (tuple, list)) and len(data) else data
+    columns = getattr(first, "columns", None)
+    dataset = _from_arrays(data, test_fraction, seed)
+    if columns is not None:
+        dataset.variables = [str(c) for c in columns]
+    return dataset
+
+
+def benchmark(name, directory):
+    """The benchmark `name` in `directory` (`<directory>/<name>/<name>.{train,valid,test}.data`,
+    e.g. the density-estimation benchmarks) with its own train, validation and test rows."""
+    from spnlab.structure import load_debd
+    data = load_debd(name, directory)
+    return DataSet(name, data.train.astype(np.int32), data.test.astype(np.int32),
+                   valid=data.valid.astype(np.int32))
+
+
+def _from_arrays(data, test_fraction, seed):
+    if isinstance(data, (tuple, list)) and len(data) == 3 and not np.isscalar(data[0]):
+        pair = _from_arrays((data[0], data[2]), test_fraction, seed)
+        train, test = pair.train, pair.test
+        valid = check_array(data[1], "data[1]")
+        if valid.shape[1] != train.shape[1]:
+            raise ValueError("Expected validation data with the training data's number of "
+                             f"variables. Received: {valid.shape[1]} and {train.shape[1]}")
+        return DataSet("custom", train, test, valid=valid.astype(train.dtype))
     if isinstance(data, (tuple, list)) and len(data) == 2 and not np.isscalar(data[0]):
         train, test = check_array(data[0], "data[0]"), check_array(data[1], "data[1]")
         if train.shape[1] != test.shape[1]:

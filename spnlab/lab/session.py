@@ -20,12 +20,13 @@ import threading
 import numpy as np
 
 from spnlab.lab.build import build_model
-from spnlab.lab.config import as_config
-from spnlab.lab.data import BatchStream, digits, digits_grey, from_arrays
+from spnlab.lab.config import LEARNED_STRUCTURES, as_config
+from spnlab.lab.data import BatchStream, benchmark, digits, digits_grey, from_arrays
 from spnlab.lab.events import EventBus
 from spnlab.lab.examples import build_example, example_data
 from spnlab.lab.graph_model import as_graph_model
 from spnlab.lab.history import History
+from spnlab.lab.learned import finished_run, learned_data, new_run
 from spnlab.lab.ops import derived_seed, make_op, op_from_state, op_label, op_state
 from spnlab.lab.optim import OptimizerGroups
 from spnlab.lab.queries import QueryMixin
@@ -73,6 +74,9 @@ class Session(StateMixin, RunMixin, QueryMixin, StepMixin, TraceAheadMixin, Swit
             `trace_ahead` unfreezes them.
         teacher: for `structure="example"`, the example graph with the weights that generated
             the data (the model learns a copy of it from fresh weights); else None.
+        structure_run: for a learned structure ("learnspn", "learnspn_clt", "hclt"), the
+            finished `StructureRun` that learned it (its decisions, curve and validation rows);
+            else None. See `spnlab.lab.learned`.
 
     Example:
         s = Session("classroom", seed=1)
@@ -94,6 +98,7 @@ class Session(StateMixin, RunMixin, QueryMixin, StepMixin, TraceAheadMixin, Swit
             raise ValueError("Expected `data` with dataset='custom'. Received: data=None")
         self._user_model, self._user_data = model, data
         self._initial_custom_state = None
+        self.structure_run = self._offered_run = None      # learned structures
         self._events = EventBus()
         self._lock = threading.RLock()
         self._busy_flag = False
@@ -110,18 +115,20 @@ class Session(StateMixin, RunMixin, QueryMixin, StepMixin, TraceAheadMixin, Swit
         """(Re)build data, model, ops, optimisers and empty records from the config."""
         cfg = self._config
         self.teacher = None
+        offered, self._offered_run = self._offered_run, None
         if cfg.structure == "example":                     # the data are the teacher's samples
             self.teacher, self.model = build_example(cfg, cfg.sum_op or "em")
             self.data = example_data(self.teacher, cfg)
+            self.structure_run = None
+        elif cfg.structure in LEARNED_STRUCTURES:          # see spnlab.lab.learned
+            data = self._load_data(cfg)
+            run = finished_run(cfg, data, (offered, self.structure_run))
+            self.data, self.structure_run = learned_data(run, data), run
+            # a fresh graph with the learner's weights; the run's own stays as learned
+            self.model = as_graph_model(run.learner.graph(), make_op("em", 0))
         else:
-            if cfg.dataset == "digits":
-                self.data = digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
-            elif cfg.dataset == "digits_grey":
-                self.data = digits_grey(cfg.test_fraction, cfg.seed)
-            else:
-                self.data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
-                if cfg.structure in ("poon_domingos", "dgcspn"):   # image structures
-                    self.data.image_shape = tuple(cfg.image_shape)
+            self.data = self._load_data(cfg)
+            self.structure_run = None
             if cfg.structure != "custom":
                 top = max(self.data.train.max(initial=0), self.data.test.max(initial=0))
                 self.model = build_model(cfg, self.data.num_vars, cfg.sum_op or "em",
@@ -145,6 +152,30 @@ class Session(StateMixin, RunMixin, QueryMixin, StepMixin, TraceAheadMixin, Swit
         self._evaluator = Evaluator(self.model, self._trainable.sum_layers,
                                     image_shape=self._image_input)
         self._compiled = None
+
+    def _load_data(self, cfg):
+        """The config's `DataSet` (not for the teaching examples, which sample their own)."""
+        if cfg.dataset == "digits":
+            return digits(cfg.binarize_threshold, cfg.test_fraction, cfg.seed)
+        if cfg.dataset == "digits_grey":
+            return digits_grey(cfg.test_fraction, cfg.seed)
+        if cfg.dataset == "custom":
+            data = from_arrays(self._user_data, cfg.test_fraction, cfg.seed)
+            if cfg.structure in ("poon_domingos", "dgcspn"):       # image structures
+                data.image_shape = tuple(cfg.image_shape)
+            return data
+        return benchmark(cfg.dataset, cfg.data_dir)
+
+    def structure_run_for(self, prepare_ahead=True, **changes):
+        """A new, unstepped `StructureRun` for the learned structure of the config with
+        `changes` (rebuild's settings, e.g. `structure="learnspn"`), over that config's data;
+        the session itself does not change. Step it, then hand it over with
+        `rebuild(**changes, structure_run=run)`: the session trains that structure."""
+        cfg = self._config.replace(**changes)
+        if cfg.structure not in LEARNED_STRUCTURES:
+            raise ValueError(f"Expected a learned `structure` in {LEARNED_STRUCTURES}. "
+                             f"Received: structure={cfg.structure!r}")
+        return new_run(cfg, self._load_data(cfg), prepare_ahead=prepare_ahead)
 
     def _prepare_custom_model(self):
         model = self._user_model = as_graph_model(self._user_model, make_op("em", 0))

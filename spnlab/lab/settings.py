@@ -63,17 +63,27 @@ class SettingsMixin:
         changes = {} if seed is None else {"seed": seed}
         self._rebuild(changes, "reset")
 
-    def rebuild(self, **changes):
-        """Apply structural (and any live) setting changes and start over, as `reset`."""
+    def rebuild(self, structure_run=None, **changes):
+        """Apply structural (and any live) setting changes and start over, as `reset`.
+
+        `structure_run`: a `StructureRun` from `structure_run_for(**changes)`, stepped as far as
+        you like, whose structure the session then trains (it is run to its end first); without
+        it a learned structure is learned in one go."""
         for name in changes:
             if name not in STRUCTURAL_FIELDS and name not in LIVE_FIELDS:
                 raise ValueError("Expected settings among "
                                  f"{list(STRUCTURAL_FIELDS + LIVE_FIELDS)}. "
                                  f"Received: {name}={changes[name]!r}")
-        self._rebuild(changes, "rebuild")
+        self._rebuild(changes, "rebuild", structure_run)
 
-    def _rebuild(self, changes, reason):
+    def _rebuild(self, changes, reason, structure_run=None):
         new_config = self._config.replace(**changes)
+        if structure_run is not None:
+            from spnlab.lab.learned import run_key
+            if getattr(structure_run, "session_key", None) != run_key(new_config):
+                raise ValueError("Expected `structure_run` from session.structure_run_for() "
+                                 "with the same settings as this rebuild. Received: "
+                                 f"structure_run={structure_run!r}, changes={changes!r}")
         if "custom" in (new_config.dataset, self._config.dataset) and \
                 new_config.dataset != self._config.dataset or (
                 new_config.structure != self._config.structure
@@ -88,7 +98,11 @@ class SettingsMixin:
                              f"Received: {changes!r}")
         with self._busy(reason), self._all_or_nothing("objects"):
             self._config = new_config
-            self._setup()
+            self._offered_run = structure_run
+            try:
+                self._setup()
+            finally:
+                self._offered_run = None
         self._events.emit("reset", {"reason": reason, "changes": dict(changes)})
         with self._freeze_lock:
             if self._trace_ahead:

@@ -149,4 +149,4 @@ def _assign_all(variables, values):
 # What a rebuild replaces: the model, its data and everything built from them.
 _OBJECTS = ("_config", "data", "model", "_entries", "_optimizers", "_stream", "history", "taps",
             "_counters", "_evaluator", "_compiled", "teacher", "_image_input", "_op_pool",
-            "_steps", "_trainable")
+            "_steps", "_trainable", "structure_run")

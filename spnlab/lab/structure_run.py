@@ -128,6 +128,10 @@ class StructureRun:
                                            daemon=True)
             self._ahead.start()
 
+    def wait_prepared(self):
+        """Wait for the next decision being prepared in the background (if any)."""
+        self._join_ahead()
+
     def _join_ahead(self):
         if self._ahead is not None:
             self._ahead.join()

@@ -18,7 +18,7 @@ from spnlab.structure.blocks import (ChowLiuLeaf, FactorizedLeaf, HiddenTreeBloc
                                      SumBlock, to_graph)
 from spnlab.structure.chow_liu import ChowLiuTree, fit_chow_liu, maximum_spanning_tree
 from spnlab.structure.data import (Dataset, bits_per_variable, check_discrete_data, debd_names,
-                                   load_debd)
+                                   load_debd, write_debd)
 from spnlab.structure.independence import g_test, mutual_information, pair_counts, rdc
 from spnlab.structure.fine_tune import FineTuned, fine_tune, mean_log_likelihood
 from spnlab.structure.hclt import HCLT, hidden_tree_parameters, learn_hclt
@@ -29,6 +29,6 @@ __all__ = [
     "fine_tune", "FineTuned", "mean_log_likelihood",
     "ChowLiuTree", "fit_chow_liu", "maximum_spanning_tree",
     "FactorizedLeaf", "ChowLiuLeaf", "ProductBlock", "SumBlock", "HiddenTreeBlock", "to_graph",
-    "Dataset", "load_debd", "debd_names", "bits_per_variable", "check_discrete_data",
+    "Dataset", "load_debd", "write_debd", "debd_names", "bits_per_variable", "check_discrete_data",
     "g_test", "mutual_information", "pair_counts", "rdc",
 ]

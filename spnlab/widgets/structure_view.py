@@ -41,11 +41,17 @@ class StructureView(widgets.VBox):
     Args:
         run: a `StructureRun`, or the learner's name ("learnspn", "learnspn_clt", "hclt") with
             `data` and the learner's options in `**kwargs` (see `StructureRun`).
+        on_train: what "Train parameters" does: `on_train(run)` returns the `Session` that
+            trains the finished structure (the workbench's own session, rebuilt on it); the
+            view then follows that session. Without it the button opens a new Workbench
+            below the view.
     """
 
-    def __init__(self, run="learnspn", **kwargs):
+    def __init__(self, run="learnspn", on_train=None, **kwargs):
         self.run = run if isinstance(run, StructureRun) else StructureRun(
             run, **{"prepare_ahead": True, **kwargs})
+        self.on_train = on_train
+        self.trained_session = None       # the session training the structure, once handed over
         self.play = widgets.ToggleButton(description="Play", icon="play")
         self.step_button = widgets.Button(description="Step", icon="step-forward")
         self.reset_button = widgets.Button(description="Reset", icon="undo")
@@ -71,6 +77,7 @@ class StructureView(widgets.VBox):
                           widgets.VBox([self.graph_note, self.graph], layout=side)]),
             self.trained])
         self._task = None
+        self.handed_over = False
         self._workbench = self._unsubscribe = self._reference = None
         self._overview = False            # the slice overview is shown instead of the graph
         self._drawing = 0                 # the number of the latest drawing asked for
@@ -100,23 +107,43 @@ class StructureView(widgets.VBox):
         self.refresh()
 
     def train_parameters(self, **overrides):
-        """A Workbench on the finished structure (shown below); returns it. While it trains,
-        the curve shows the trained model's validation log-likelihood as a dashed line
-        (updated every `REFERENCE_EVERY` steps)."""
+        """Hand the finished structure over for training: with `on_train`, to the session it
+        returns (returned); else a new Workbench on it, shown below (returned). While it
+        trains, the curve shows the trained model's validation log-likelihood as a dashed
+        line (updated every `REFERENCE_EVERY` steps)."""
+        if self.on_train is not None:
+            if overrides:
+                raise ValueError(f"Expected no overrides with `on_train` (the workbench's "
+                                 f"session keeps its settings). Received: {overrides!r}")
+            session = self.on_train(self.run)
+            self.follow(session)
+            return session
         from spnlab.widgets.workbench import Workbench
         self._close_trained()
         workbench = Workbench(self.run.to_session(**overrides))
         self._workbench = workbench
-        self._unsubscribe = workbench.session.subscribe("step", self._on_training_step)
+        self.follow(workbench.session, handed_over=False)
         self.trained.children = [widgets.HTML("<b>Parameters of the learned structure</b>"),
                                  workbench]
         return workbench
+
+    def follow(self, session, handed_over=True):
+        """Show `session`'s validation log-likelihood as the curve's reference line while it
+        trains the structure. `handed_over`: the structure now belongs to that session, so the
+        learner's controls are off (Build learns another one)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self.trained_session = session
+        self._unsubscribe = session.subscribe("step", self._on_training_step)
+        self.handed_over = handed_over
+        self._reference = None
+        self.refresh()
 
     REFERENCE_EVERY = 10
     MAX_GRAPH_NODES = 600        # larger node graphs are drawn as the slice overview
 
     def _on_training_step(self, record):
-        session = self._workbench.session
+        session = self.trained_session
         if session.step_count % self.REFERENCE_EVERY and session.step_count != 1:
             return
         valid = float(session.log_likelihood(self.run.valid).mean())
@@ -128,8 +155,15 @@ class StructureView(widgets.VBox):
             self._unsubscribe()
         if self._workbench is not None:
             self._workbench.close()
-        self._workbench = self._unsubscribe = self._reference = None
+        self._workbench = self._unsubscribe = self._reference = self.trained_session = None
+        self.handed_over = False
         self.trained.children = []
+
+    def close(self):
+        self.play.value = False
+        self._close_trained()
+        self.run.wait_prepared()
+        super().close()
 
     def _on_play(self, playing):
         self.play.description, self.play.icon = ("Pause", "pause") if playing else ("Play", "play")
@@ -150,8 +184,11 @@ class StructureView(widgets.VBox):
         point = run.curve[-1]
         self.status.value = (f"<b>{len(run.decisions)} decisions</b> &middot; validation LL "
                              f"{point.valid_ll:.3f}" + (" &middot; done" if run.done else ""))
-        self.step_button.disabled = run.done
-        self.train_button.disabled = not run.done
+        self.step_button.disabled = run.done or self.handed_over
+        self.train_button.disabled = not run.done or self.handed_over
+        self.play.disabled = self.reset_button.disabled = self.handed_over
+        if self.handed_over:
+            self.status.value += " &middot; training its parameters below"
         self.curve.update(structure_curve_figure(run.curve, *(self._reference or (None,))))
         if decision is None and run.decisions:
             decision = run.decisions[-1]

@@ -6,6 +6,7 @@ from spnlab.widgets.builder import BuilderView
 from spnlab.widgets.graph_view import GraphView
 from spnlab.widgets.inference import CompletionsView, MarginalsView
 from spnlab.widgets.plots import CompareView, LikelihoodView, SignalsView
+from spnlab.widgets.structure_view import StructureView
 from spnlab.widgets.trainer import TrainerView
 
 
@@ -19,6 +20,14 @@ class Workbench(widgets.VBox):
             view tabs side by side, so that the controls, the curve and one view fit a
             1280x800 screen (`wb.compact = True / False` switches it live).
 
+    Learned structures: Build with "learned: LearnSPN" (or the Chow-Liu-leaf LearnSPN, or
+    HCLT) opens structure mode (`learn_structure`): the learner's Step / Play / Reset, the slice
+    being split, why, the validation curve and the growing graph, in place of the training
+    views. "Train parameters" hands the finished structure to this same session
+    (`session.rebuild(..., structure_run=run)`), the training views come back, and the learner's
+    view stays above them (folded) with the trained model's validation log-likelihood as the
+    curve's reference line. Give `data_dir=` (a config field) to offer the benchmarks there.
+
     Every panel is also usable alone (`TrainerView(session)`, `GraphView(session)`, ...).
     """
 
@@ -26,7 +35,9 @@ class Workbench(widgets.VBox):
         self.session = session if isinstance(session, Session) else Session(session, **overrides)
         s = self.session
         s.trace_ahead = True        # a switch's new training step is traced while you look
-        self.builder = BuilderView(s)
+        self.builder = BuilderView(s, on_learn=self.learn_structure)
+        self.structure = None           # the learner's view (StructureView), for a learned one
+        self._learning = None           # the changes being learned in structure mode, or None
         self.trainer = TrainerView(s)
         self.likelihood = LikelihoodView(s)
         self.graph = GraphView(s)
@@ -45,7 +56,62 @@ class Workbench(widgets.VBox):
         self._show_tab(0)
         self._compact = None
         super().__init__()
+        self._unsubscribe = s.subscribe("reset", lambda _: self._follow_structure())
+        self._follow_structure()
         self.compact = compact
+
+    @property
+    def learning(self):
+        """Whether structure mode is on (a learner is being stepped; training views hidden)."""
+        return self._learning is not None
+
+    def learn_structure(self, changes=None, **more):
+        """Structure mode for the learned structure of the session's config with `changes`
+        (rebuild's settings, e.g. `structure="learnspn", learner_options={...}`): a
+        `StructureView` over a new run replaces the training views until its "Train
+        parameters", which rebuilds this session on the learned structure. The session does
+        not change before that. Returns the view."""
+        changes = {**(changes or {}), **more}
+        run = self.session.structure_run_for(**changes)        # checks the settings first
+        self._set_structure(StructureView(run, on_train=lambda r: self._train(changes, r)))
+        self._learning = changes
+        self._layout()
+        return self.structure
+
+    def _learning_note(self):
+        cfg = self.session.config
+        learner = self._learning.get("structure", cfg.structure)
+        data = self._learning.get("dataset", cfg.dataset)
+        return widgets.HTML(
+            f"<b>Structure mode</b>: {learner} is learning a structure from {data}, one "
+            f"decision per Step. <b>Train parameters</b> (once it is done) hands the structure "
+            f"to this session; until then the session keeps its {cfg.structure} model.")
+
+    def _train(self, changes, run):
+        self.session.rebuild(structure_run=run, **changes)     # "reset": _follow_structure
+        self._learning = None
+        self._layout()
+        return self.session
+
+    def _set_structure(self, view):
+        if self.structure is not None and self.structure is not view:
+            self.structure.close()
+        self.structure = view
+
+    def _follow_structure(self):
+        """After a reset or rebuild: the learner's view follows the session's learned
+        structure (a new view for another run, none for a structure not learned)."""
+        run = self.session.structure_run
+        if self._learning is not None:
+            return                      # structure mode: the view steps its own run
+        if run is None:
+            self._set_structure(None)
+        elif self.structure is None or self.structure.run is not run:
+            self._set_structure(StructureView(run))
+        if self.structure is not None and self.structure.trained_session is None:
+            self.structure.follow(self.session)
+        if self._compact is not None:
+            self._layout()
 
     @property
     def compact(self):
@@ -60,13 +126,28 @@ class Workbench(widgets.VBox):
         if compact == self._compact:
             return
         self._compact = compact
-        if not compact:
-            self.children = [self.builder, self.trainer, self.likelihood, self.tabs]
+        self._layout()
+
+    def _layout(self):
+        if self._compact:
+            build = widgets.Accordion([self.builder], selected_index=None)
+            build.set_title(0, "Build: structure, leaves, data")
+            top = [build]
+        else:
+            top = [self.builder]
+        if self.learning:
+            self.children = top + [self._learning_note(), self.structure]
             return
-        build = widgets.Accordion([self.builder], selected_index=None)
-        build.set_title(0, "Build: structure, leaves, data")
+        if self.structure is not None:
+            learned = widgets.Accordion([self.structure], selected_index=None)
+            learned.set_title(0, f"Learned structure: {len(self.structure.run.decisions)} "
+                                 f"learner decisions (its curve, slices and graph)")
+            top.append(learned)
+        if not self._compact:
+            self.children = top + [self.trainer, self.likelihood, self.tabs]
+            return
         side = {"flex": "1 1 0", "min_width": "0"}
-        self.children = [build, self.trainer, widgets.HBox(
+        self.children = top + [self.trainer, widgets.HBox(
             [widgets.VBox([self.likelihood], layout=dict(side, flex="2 1 0")),
              widgets.VBox([self.tabs], layout=dict(side, flex="3 1 0"))],
             layout={"align_items": "flex-start"})]
@@ -77,9 +158,11 @@ class Workbench(widgets.VBox):
             view.set_active(i == index)
 
     def close(self):
+        if hasattr(self, "_unsubscribe"):
+            self._unsubscribe()
         for name in ("builder", "trainer", "likelihood", "graph", "signals", "marginals",
-                     "completions", "compare"):
-            if hasattr(self, name):
+                     "completions", "compare", "structure"):
+            if getattr(self, name, None) is not None:
                 getattr(self, name).close()
         if hasattr(self, "session"):
             self.session.trace_ahead = False      # and lets Python collect what it froze

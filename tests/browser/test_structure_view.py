@@ -1,6 +1,8 @@
-"""Watching a structure being learned, in a real JupyterLab: Step answers on screen, the slice
-picture and the graph change with every step, Play finishes the structure, and Train parameters
-opens a Workbench whose Step and live sum-op switch work on the learned graph."""
+"""Watching a structure being learned, in a real JupyterLab, in the workbench: the Builder's
+"learned: LearnSPN" on a benchmark in `data_dir` opens structure mode, Step answers on screen,
+the slice picture and the graph change with every step, Play finishes the structure, and Train
+parameters hands it to the workbench's session, whose Step and live sum-op switch work on the
+learned graph."""
 
 import pytest
 
@@ -10,11 +12,13 @@ from tests.browser.test_graph_tab import ARTIFACTS, _running
 REASON = missing_browser()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
 
-CELLS = ["import numpy as np\nfrom spnlab.widgets import StructureView\n"
-         "rng = np.random.default_rng(0)\nz = rng.integers(2, size=600)\n"
-         "data = np.column_stack([z ^ (rng.random(600) < p) for p in (0.1, 0.15, 0.2, 0.3)]\n"
-         "                       + [rng.integers(2, size=600) for _ in range(2)])\n"
-         "view = StructureView('learnspn', data=data, min_instances_slice=40)\nview"]
+CELLS = ["import numpy as np\nfrom spnlab.structure import write_debd\n"
+         "from spnlab.widgets import Workbench\n"
+         "rng = np.random.default_rng(0)\nz = rng.integers(2, size=1000)\n"
+         "data = np.column_stack([z ^ (rng.random(1000) < p) for p in (0.1, 0.15, 0.2, 0.3)]\n"
+         "                       + [rng.integers(2, size=1000) for _ in range(2)])\n"
+         "write_debd('bench', 'toy', data[:600], data[600:800], data[800:])\n"
+         "wb = Workbench('classroom', data_dir='bench', test_every=0)\nwb"]
 
 _STATE = """() => {
     const cell = document.querySelectorAll('.jp-Notebook .jp-Cell')[0];
@@ -35,9 +39,18 @@ def _decisions(page):
 
 def test_step_play_and_train_the_learned_structure(tmp_path):
     with _running(tmp_path, "structure.ipynb", CELLS) as (lab, page, errors):
-        page.wait_for_function(f"() => ({_STATE})().status.includes('0 decisions')",
-                               timeout=240_000)
         cell = page.locator(".jp-Notebook .jp-Cell").nth(0)
+        structure = cell.locator(".widget-dropdown", has_text="structure").first.locator("select")
+        structure.wait_for(timeout=240_000)
+        structure.select_option(label="learned: LearnSPN")
+        cell.locator(".widget-dropdown", has_text="data").first.locator("select") \
+            .select_option(label="toy (benchmark)")
+        rows = cell.locator(".widget-inline-hbox", has_text="min rows / slice").locator("input")
+        rows.fill("40")
+        rows.press("Enter")
+        cell.locator("button", has_text="Build").click()
+        page.wait_for_function(f"() => ({_STATE})().status.includes('0 decisions')",
+                               timeout=120_000)
         step = cell.locator("button", has_text="Step").first
         seen, latencies = [], []
         for n in (1, 2, 3):
@@ -63,11 +76,11 @@ def test_step_play_and_train_the_learned_structure(tmp_path):
         page.wait_for_function(f"() => ({_STATE})().status.includes('done')", timeout=120_000)
         total = _decisions(page)
         assert total > 3
-        # Train parameters: a Workbench on the learned graph; Step, then a live switch
+        # Train parameters: the workbench's session trains the learned graph; Step, then a
+        # live switch
         cell.locator("button", has_text="Train parameters").click()
-        page.wait_for_function("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')[0]"
-                               ".querySelectorAll('.widget-html-content')].some((h) => "
-                               "/step 0/.test(h.innerText))", timeout=120_000)
+        page.wait_for_function(f"() => ({_STATE})().status.includes('training its parameters')"
+                               f" && ({_STATE})().status.includes('step 0')", timeout=120_000)
         train_step = cell.locator("button", has_text="Step").nth(1)
         train_step.click()
         page.wait_for_function("() => [...document.querySelectorAll('.jp-Notebook .jp-Cell')[0]"

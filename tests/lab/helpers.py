@@ -67,3 +67,29 @@ def assert_same_values(a, b):
     assert len(a) == len(b)
     for x, y in zip(a, b):
         np.testing.assert_array_equal(x, y)
+
+
+def continue_and_collect(session, steps):
+    records = session.run(steps, progress=False)
+    taps = [{k: t.counts for k, t in r.taps.layers.items() if t.counts is not None}
+            for r in records]
+    return ([(r.step, r.epoch, r.train_ll, r.test_ll, r.sum_ops) for r in records], taps,
+            all_variable_values(session))
+
+
+def assert_resumes_exactly(session, path, steps=4):
+    session.checkpoint(path)
+    expected = continue_and_collect(session, steps)
+    restored = Session.restore(path)
+    got = continue_and_collect(restored, steps)
+    assert got[0] == expected[0]
+    for a, b in zip(got[1], expected[1]):
+        assert a.keys() == b.keys()
+        for key in a:
+            np.testing.assert_array_equal(a[key], b[key])
+    assert_same_values(got[2], expected[2])
+    def lls(history):
+        return [(r.step, r.train_ll, r.test_ll) for r in history.steps]
+
+    assert lls(restored.history) == lls(session.history)      # the past came back too
+    return restored
