@@ -46,7 +46,8 @@ def test_build_steps_the_learner_then_the_same_session_trains_the_structure(benc
     b.structure.value, b.dataset.value = "learnspn", "toy"
     b.learner_fields["min_instances_slice"].value = 60
     b.build.click()
-    assert b.error.value == "" and wb.learning and wb.children[1] is wb.structure
+    assert b.error.value == "" and wb.learning and wb.children[-1] is wb.structure
+    assert "Structure mode" in wb.children[1].value and "ratspn model" in wb.children[1].value
     assert s.config == config and s.structure_run is None          # nothing changed yet
     view = wb.structure
     first = view.step()
