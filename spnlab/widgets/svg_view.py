@@ -108,7 +108,7 @@ export default {
     function center(s) {
       const W = paneWidth(), H = pane.clientHeight || maxHeight();
       st.s = s;
-      st.x = (W - st.w * s) / 2;                       // wide drawings: show the middle (root)
+      st.x = (W - st.w * s) / 2;                       // wide drawings: the middle (see below)
       st.y = st.h * s < H ? (H - st.h * s) / 2 : 0;    // tall ones: show the top (root)
     }
 
@@ -118,6 +118,23 @@ export default {
       pane.style.height = `${Math.max(80, Math.min(maxHeight(), st.h * s + 2))}px`;
       center(s);
       st.touched = false;
+      apply();
+      centerTopNode();
+    }
+
+    // A drawing wider than the pane shows its top node (the root of an SPN) in the middle:
+    // Graphviz places the root above its children, not always above the drawing's middle.
+    function centerTopNode() {
+      const W = paneWidth();
+      if (!st.svg || !W || st.w * st.s <= W) return;
+      let top = null;
+      for (const node of st.svg.querySelectorAll("g.node")) {
+        const r = node.getBoundingClientRect();
+        if (r.width && (!top || r.top < top.top - 0.5)) top = r;
+      }
+      if (!top) return;
+      const middle = top.left - pane.getBoundingClientRect().left + top.width / 2;
+      st.x = Math.min(0, Math.max(W - st.w * st.s, st.x + W / 2 - middle));
       apply();
     }
 

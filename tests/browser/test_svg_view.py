@@ -92,7 +92,13 @@ def _state(page, target="a"):
         let least = Infinity;
         for (const t of svg.querySelectorAll('g.node text'))
             least = Math.min(least, parseFloat(t.getAttribute('font-size')) * t.getScreenCTM().a);
+        let topNode = null;                               // the highest node (an SPN's root)
+        for (const n of svg.querySelectorAll('g.node')) {
+            const b = n.getBoundingClientRect();
+            if (!topNode || b.top < topNode.top - 0.5) topNode = b;
+        }
         return {scale: parseFloat(root.dataset.scale), labelPx: parseFloat(root.dataset.labelPx),
+                topNodeX: topNode.left + topNode.width / 2 - pane.left,
                 measuredPx: least, vbW: vb[2], vbH: vb[3], left: r.left - pane.left,
                 top: r.top - pane.top, width: r.width, paneW: pane.width, paneH: pane.height,
                 paneX: pane.left, paneY: pane.top,
@@ -119,8 +125,8 @@ def test_wide_drawing_defaults_to_natural_size_when_fit_would_shrink_labels(page
     fit = min(st["paneW"] / st["vbW"], 600 / st["vbH"])
     assert fit * 10 < 10                      # fitting would draw the 10 pt labels below 10 px
     assert st["scale"] == pytest.approx(NATURAL) and st["measuredPx"] >= 10
-    # the middle (where the root is) is in view: the drawing is centred horizontally
-    assert st["left"] == pytest.approx((st["paneW"] - st["width"]) / 2, abs=2)
+    # the root (the top node) is in the middle of the view
+    assert st["topNodeX"] == pytest.approx(st["paneW"] / 2, abs=2)
     fitted = _click(page, "Fit")
     assert fitted["scale"] == pytest.approx(fit, rel=1e-3)
     assert fitted["width"] <= fitted["paneW"] + 1 and fitted["measuredPx"] < 10
@@ -129,6 +135,18 @@ def test_wide_drawing_defaults_to_natural_size_when_fit_would_shrink_labels(page
     bigger = _click(page, "+")
     assert bigger["scale"] == pytest.approx(1.25 * NATURAL, rel=1e-6)
     assert _click(page, "\u2212")["scale"] == pytest.approx(NATURAL, rel=1e-6)
+
+
+def test_a_wide_drawing_whose_root_is_off_its_middle_shows_the_root(page):
+    # a root over a wide subtree and a small one: Graphviz puts it left of the middle
+    dot = ("digraph { node [fontsize=10]; root -> wide; root -> small; "
+           + " ".join(f"wide -> w{i};" for i in range(70)) + " small -> s; }")
+    st = _show(page, _svg(dot))
+    assert st["width"] > st["paneW"] and st["scale"] == pytest.approx(NATURAL)
+    middle_left = (st["paneW"] - st["width"]) / 2          # where centring the drawing puts it
+    assert abs(st["left"] - middle_left) > 50               # so the root is not at its middle
+    assert st["topNodeX"] == pytest.approx(st["paneW"] / 2, abs=2)
+    assert st["left"] <= 0 and st["left"] + st["width"] >= st["paneW"] - 1   # no blank margin
 
 
 def test_fit_is_the_default_when_it_keeps_labels_readable(page, svgs):
