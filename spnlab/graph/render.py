@@ -153,44 +153,97 @@ class LayoutCache:
                             f"Received: dot_text={short_repr(dot_text)}")
         heads = [_head(line) for line in dot_text.splitlines()]
         if heads != self._heads:
-            placed = json.loads(_render(dot_text, self.engine, self.layout, self.timeout, "json"))
-            objects = placed.get("objects", ())
-            name_of = {o["_gvid"]: o["name"] for o in objects}
-            # Edges by (tail, head) names, each pair's in creation order: Graphviz numbers
-            # edges per tail node, not in the order of the statements.
-            edges = {}
-            for e in sorted(placed.get("edges", ()), key=lambda e: e["_gvid"]):
-                key = (name_of.get(e["tail"]), name_of.get(e["head"]))
-                edges.setdefault(key, []).append((e.get("pos"), e.get("lp")))
-            self._positions = (placed.get("bb"),
-                               {o["name"]: o for o in objects if "pos" in o}, edges)
+            self._positions = layout_positions(dot_text, self.engine, self.layout,
+                                               self.timeout)
             self._heads = heads
             self.layouts += 1
         return _render(self._with_positions(dot_text), self.engine, "nop2", self.timeout, "svg")
 
     def _with_positions(self, dot_text):
-        bb, nodes, edges = self._positions
-        out, used = [], {}
-        for number, line in enumerate(dot_text.splitlines()):
-            match = _STATEMENT.match(line)
-            extra = None
-            ends = _EDGE.match(line) if match and "->" in _head(line) else None
-            if ends:
-                key = tuple(re.sub(r"\\(.)", r"\1", x) for x in ends.groups())
-                k = used[key] = used.get(key, -1) + 1
-                pos, lp = edges[key][k] if k < len(edges.get(key, ())) else (None, None)
-                extra = None if pos is None else f'pos="{pos}"'
-                if extra and lp:             # the label's place too (else nop2 moves it)
-                    extra += f', lp="{lp}"'
-            elif match:
-                node = nodes.get(re.sub(r"\\(.)", r"\1", match.group(1)))
-                if node is not None:
-                    extra = (f'pos="{node["pos"]}!", width={node["width"]}, '
-                             f'height={node["height"]}')
-            if extra is not None:
-                line = (line[:line.rindex("]")] + f", {extra}]" if line.rstrip().endswith("]")
-                        else f"{line} [{extra}]")
-            out.append(line)
-            if number == 0 and bb:
-                out.append(f'  graph [bb="{bb}"]')
-        return "\n".join(out)
+        return with_positions(dot_text, *self._positions)
+
+
+def layout_positions(dot_text, engine="auto", layout="dot", timeout=60):
+    """Graphviz's layout of `dot_text`: `(bb, nodes, edges)`, the bounding box "x0,y0,x1,y1",
+    `{node id: {"pos": "x,y", "width": inches, "height": inches, ...}}` (points, y up) and
+    `{(tail id, head id): [(spline pos, label pos or None), ...]}` (see `with_positions`)."""
+    placed = json.loads(_render(dot_text, engine, layout, timeout, "json"))
+    objects = placed.get("objects", ())
+    name_of = {o["_gvid"]: o["name"] for o in objects}
+    # Edges by (tail, head) names, each pair's in creation order: Graphviz numbers edges per
+    # tail node, not in the order of the statements.
+    edges = {}
+    for e in sorted(placed.get("edges", ()), key=lambda e: e["_gvid"]):
+        key = (name_of.get(e["tail"]), name_of.get(e["head"]))
+        edges.setdefault(key, []).append((e.get("pos"), e.get("lp")))
+    return placed.get("bb"), {o["name"]: o for o in objects if "pos" in o}, edges
+
+
+LABEL_MARGIN = 36.0          # points beside a pinned drawing (`render_pinned`)
+
+
+def render_pinned(dot_text, bb, nodes, edges=None, engine="auto", timeout=60):
+    """SVG of `dot_text` with every node at its given place, and the edges in `edges` on their
+    given routes (`with_positions`; Graphviz's `nop2`: no layout, other edges drawn straight
+    between their pinned nodes). The drawing spans `bb`
+    ("x0,y0,x1,y1", widened by `LABEL_MARGIN` on both sides) whichever nodes it holds: two
+    invisible nodes hold its corners, since `nop2` would otherwise move the drawing to the
+    corner of the nodes it holds."""
+    text = with_positions(dot_text, bb, nodes, edges)
+    if bb:
+        x0, y0, x1, y1 = (float(v) for v in bb.split(","))
+        # a margin for the labels of edges Graphviz routes itself, so the page stays this size
+        x0, x1 = x0 - LABEL_MARGIN, x1 + LABEL_MARGIN
+        corners = "".join(f'  "bb corner {i}" [pos="{x},{y}!", shape=point, style=invis, '
+                          f'width=0.01, height=0.01, label=""]\n'
+                          for i, (x, y) in enumerate(((x0, y0), (x1, y1))))
+        end = text.rindex("}")
+        text = text[:end] + corners + text[end:]
+    return _render(text, engine, "nop2", timeout, "svg")
+
+
+def node_statements(dot_text):
+    """The ids of the nodes that `dot_text` declares in statements of their own (in order)."""
+    ids = []
+    for line in dot_text.splitlines():
+        match = _STATEMENT.match(line)
+        if match and "->" not in _head(line):
+            ids.append(re.sub(r"\\(.)", r"\1", match.group(1)))
+    return ids
+
+
+def with_positions(dot_text, bb, nodes, edges=None):
+    """`dot_text` with node positions (and edge routes) written in, for Graphviz's `nop2`.
+
+    Args:
+        bb: the drawing's bounding box "x0,y0,x1,y1" (points), or None.
+        nodes: `{node id: {"pos": "x,y", "width": w, "height": h}}` (points; inches), as in
+            Graphviz's JSON output (`layout_positions`); nodes not in it are left free.
+        edges: optional `{(tail id, head id): [(pos, lp), ...]}`, the routes of the edges
+            between two nodes in statement order; edges not in it are drawn straight.
+    """
+    edges = edges or {}
+    out, used = [], {}
+    for number, line in enumerate(dot_text.splitlines()):
+        match = _STATEMENT.match(line)
+        extra = None
+        ends = _EDGE.match(line) if match and "->" in _head(line) else None
+        if ends:
+            key = tuple(re.sub(r"\\(.)", r"\1", x) for x in ends.groups())
+            k = used[key] = used.get(key, -1) + 1
+            pos, lp = edges[key][k] if k < len(edges.get(key, ())) else (None, None)
+            extra = None if pos is None else f'pos="{pos}"'
+            if extra and lp:             # the label's place too (else nop2 moves it)
+                extra += f', lp="{lp}"'
+        elif match:
+            node = nodes.get(re.sub(r"\\(.)", r"\1", match.group(1)))
+            if node is not None:
+                extra = (f'pos="{node["pos"]}!", width={node["width"]}, '
+                         f'height={node["height"]}')
+        if extra is not None:
+            line = (line[:line.rindex("]")] + f", {extra}]" if line.rstrip().endswith("]")
+                    else f"{line} [{extra}]")
+        out.append(line)
+        if number == 0 and bb:
+            out.append(f'  graph [bb="{bb}"]')
+    return "\n".join(out)

@@ -16,7 +16,9 @@ from typing import NamedTuple
 import numpy as np
 
 from spnlab.graph import graph_from_config, graph_to_config
+from spnlab.graph.render import node_statements
 from spnlab.lab.data import digits, split
+from spnlab.lab.structure_layout import FinalLayout, LazyFinalLayout, describe
 from spnlab.structure import HCLT, Dataset, LearnSPN, check_discrete_data
 
 LEARNERS = {
@@ -118,6 +120,10 @@ class StructureRun:
         self.curve = [CurvePoint(0, self._valid_ll())]
         self._graph = None
         self._nodes_seen = 0               # nodes of the largest graph drawn since the reset
+        # the final structure's layout, for drawings that keep their places (LearnSPN)
+        self._final = LazyFinalLayout(self._final_layout) \
+            if isinstance(self.learner, LearnSPN) else None
+        self._described = {}               # DOT text -> its nodes' slices and scopes
         self._start_ahead()
         return self
 
@@ -175,7 +181,7 @@ class StructureRun:
             self._graph = self.learner.graph()
         return self._graph
 
-    def new_part(self):
+    def new_part(self, node_labels=None):
         """The nodes the last decision made, with the edges between them, as a highlight for
         `to_dot(highlight=...)` (`nodes`: `{(node, output)}`, `edges`: `{((parent, output),
         (child, output))}`); None before the first decision or for a learner that does not
@@ -184,7 +190,7 @@ class StructureRun:
             return None
         decision = self.decisions[-1]
         slices = {decision.slice_id, *decision.children}
-        labels = {}
+        labels = {} if node_labels is None else node_labels
         self._graph = self.learner.graph(labels)
         new = {node for node, label in labels.items() if label in slices}
         nodes = {(node, out) for node in new for out in range(node.num_outputs)}
@@ -199,12 +205,40 @@ class StructureRun:
         from spnlab.graph import to_dot, topological_order
         if self._nodes_seen > max_nodes:           # a learned graph only grows: skip the build
             return None
-        part = self.new_part() if highlight_new else None
+        labels = {}
+        part = self.new_part(labels) if highlight_new else None
+        if not labels:
+            self._graph = self.learner.graph(labels) if self._final is not None else self.graph()
         root = self.graph()
         self._nodes_seen = len(topological_order(root))
         if self._nodes_seen > max_nodes:
             return None
-        return to_dot(root, weights=True, highlight=part or None)
+        text = to_dot(root, weights=True, highlight=part or None)
+        if self._final is not None:
+            self._described = {text: describe(root, labels)}      # for `positions`
+        return text
+
+    FINAL_LAYOUT_MAX_NODES = 600
+
+    def _final_layout(self):
+        learner = LEARNERS[self.learner_name](self.train, seed=self.seed, **self.options)
+        return FinalLayout(learner, self.FINAL_LAYOUT_MAX_NODES)
+
+    def positions(self, dot_text, wait=True):
+        """Node places for the last `dot()` text that keep every node where it is in the final
+        structure's layout (`spnlab.lab.structure_layout`): `(bb, {node id: {"pos", "width",
+        "height"}})` for `spnlab.graph.render.render_pinned`, or None (HCLT, a final structure
+        over `FINAL_LAYOUT_MAX_NODES` nodes, an older text). The first call learns the final
+        structure ahead and lays it out (seconds): call it off the event loop. `wait=False`:
+        None instead of waiting for another thread's first call."""
+        described = self._described.get(dot_text)
+        if self._final is None or described is None:
+            return None
+        layout = self._final.get(wait)
+        if layout is None:
+            return None
+        pins = layout.place(node_statements(dot_text), described)
+        return None if pins is None else (layout.bb, pins, layout.edges)
 
     def overview_dot(self, max_splits=40):
         """A LearnSPN structure as one box per split (DOT text): its kind (+ sum, x product),

@@ -6,6 +6,7 @@ import threading
 
 import ipywidgets as widgets
 
+from spnlab.graph.render import render_pinned
 from spnlab.lab.drawing import Renderer
 from spnlab.lab.structure_run import StructureRun
 from spnlab.widgets.clock import BrowserClock
@@ -35,8 +36,10 @@ class StructureView(widgets.VBox):
     """Step through a structure learner.
 
     A Step answers with the decision, the slice, the evidence and the curve at once; the graph
-    is laid out by Graphviz on a background thread (100-400 ms for a few hundred nodes) and
-    appears when ready (a newer step's drawing replaces an older one still running).
+    is drawn by Graphviz on a background thread and appears when ready (a newer step's drawing
+    replaces an older one still running). A LearnSPN's graph keeps one layout from the first
+    step to the last (its final structure is learned ahead and laid out once, on that thread;
+    `StructureRun.positions`): nodes never move, the picture fills in.
 
     Args:
         run: a `StructureRun`, or the learner's name ("learnspn", "learnspn_clt", "hclt") with
@@ -235,7 +238,9 @@ class StructureView(widgets.VBox):
                     self._draw_thread = None
                     return
             try:
-                svg = self.renderer.render(dot)
+                placed = self.run.positions(dot)      # nodes where they end up (LearnSPN)
+                svg = (render_pinned(dot, *placed) if placed is not None
+                       else self.renderer.render(dot))
                 note = (f"The node graph has grown past {self.MAX_GRAPH_NODES} nodes; this "
                         f"overview draws one box per split." if "digraph structure" in dot
                         else "")

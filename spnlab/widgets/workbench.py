@@ -84,7 +84,7 @@ class Workbench(widgets.VBox):
         data = self._learning.get("dataset", cfg.dataset)
         return widgets.HTML(
             f"<b>Structure mode</b>: {learner} is learning a structure from {data}, one "
-            f"decision per Step. <b>Train parameters</b> (once it is done) hands the structure "
+            f"decision per Step. <b>Train parameters</b> (when the learner has finished) hands the structure "
             f"to this session; until then the session keeps its {cfg.structure} model.")
 
     def _train(self, changes, run):

@@ -73,7 +73,8 @@ def test_step_play_and_train_the_learned_structure(tmp_path):
         assert sorted(latencies)[1] < 800 and max(latencies) < 3000, latencies
         # Play to the end
         cell.locator("button", has_text="Play").first.click()
-        page.wait_for_function(f"() => ({_STATE})().status.includes('done')", timeout=120_000)
+        page.wait_for_function(f"() => /decisions · validation LL [-0-9.]+ · done/"
+                               f".test(({_STATE})().status)", timeout=120_000)
         total = _decisions(page)
         assert total > 3
         # Train parameters: the workbench's session trains the learned graph; Step, then a
