@@ -25,7 +25,12 @@ _STATE = """() => {
     const titles = [...cell.querySelectorAll('.spnlab-plot .gtitle')].map((t) => t.textContent);
     const status = [...cell.querySelectorAll('.widget-html-content')].map((h) => h.innerText);
     const svg = cell.querySelector('.spnlab-svgview svg');
-    return {titles, status: status.join(' | '),
+    const places = {};              // node -> its centre in drawing units (zoom-independent)
+    for (const g of svg ? svg.querySelectorAll('g.node') : []) {
+        const b = g.getBBox(), title = g.querySelector('title');
+        if (b.width && title) places[title.textContent] = [b.x + b.width / 2, b.y + b.height / 2];
+    }
+    return {titles, status: status.join(' | '), places,
             nodes: svg ? svg.querySelectorAll('g.node').length : 0,
             blue: svg ? svg.querySelectorAll('[stroke="#1565c0"]').length : 0};
 }"""
@@ -68,6 +73,14 @@ def test_step_play_and_train_the_learned_structure(tmp_path):
         # every step shows another slice or decision, and a growing, highlighted graph
         assert len({tuple(s["titles"]) for s in seen}) == 3, seen
         assert seen[-1]["nodes"] >= seen[0]["nodes"] > 0 and seen[-1]["blue"] > 0, seen
+        # one layout for every step: a node drawn in two steps is at the same place in both
+        for before, after in zip(seen, seen[1:]):
+            common = set(before["places"]) & set(after["places"])
+            assert common and all(abs(a - b) < 0.5 for node in common for a, b in
+                                  zip(before["places"][node], after["places"][node])), \
+                (before["places"], after["places"])
+        cell.locator(".spnlab-svgview").first.screenshot(path=str(ARTIFACTS /
+                                                                  "structure_graph.png"))
         # the median Step shows its counter within 0.8 s in the browser (kernel 10-80 ms, the
         # rest is the round trip and the redraw); a busy machine may delay one step more
         assert sorted(latencies)[1] < 800 and max(latencies) < 3000, latencies
