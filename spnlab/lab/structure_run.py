@@ -122,7 +122,7 @@ class StructureRun:
         self._nodes_seen = 0               # nodes of the largest graph drawn since the reset
         # the final structure's layout, for drawings that keep their places (LearnSPN)
         self._final = LazyFinalLayout(self._final_layout) \
-            if isinstance(self.learner, LearnSPN) else None
+            if isinstance(self.learner, LearnSPN) and self._may_be_drawn_whole() else None
         self._described = {}               # DOT text -> its nodes' slices and scopes
         self._start_ahead()
         return self
@@ -219,6 +219,15 @@ class StructureRun:
         return text
 
     FINAL_LAYOUT_MAX_NODES = 600
+
+    def _may_be_drawn_whole(self):
+        """Whether the final structure may have at most `FINAL_LAYOUT_MAX_NODES` nodes: a
+        LearnSPN has about (rows / min_instances_slice) x variables of them (digits 245 for
+        317, nltcs 1,294 for 966, plants 6,000 for 5,900); learning a large one ahead would
+        only compete with the steps for the CPU."""
+        rows, num_vars = self.train.shape
+        estimate = rows / self.learner.min_instances_slice * num_vars
+        return estimate <= 2 * self.FINAL_LAYOUT_MAX_NODES
 
     def _final_layout(self):
         learner = LEARNERS[self.learner_name](self.train, seed=self.seed, **self.options)
