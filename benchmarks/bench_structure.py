@@ -11,6 +11,8 @@ same script when it is installed; its failures are printed, not hidden.
 
     python benchmarks/bench_structure.py
     python benchmarks/bench_structure.py --datasets nltcs,plants --epochs 20
+    python benchmarks/bench_structure.py --datasets dna --hclt 16x8d0.5 --lr 0.1 \
+        --final-lr 0.9 --epochs 40 --full-batch-epochs 80 --batch 256
     python benchmarks/bench_structure.py --smoke         # tiny synthetic data (the tests)
 """
 import argparse
@@ -56,15 +58,20 @@ def learnspn_runs(data, grid, args):
 
 
 def hclt_runs(data, configs, args):
-    """One HCLT per config "k" (k latent states) or "kxm" (a mixture of m such trees)."""
+    """One HCLT per config "k" (k latent states), "kxm" (a mixture of m such trees over the
+    Chow-Liu tree) or "kxmdp" (m trees, those after the first with a share p of the pairs
+    dropped: `tree_dropout`), e.g. "12x4d0.5"."""
     from spnlab.structure.hclt import HCLT
     runs = []
     for config in configs:
-        k, _, m = config.partition("x")
-        k, m = int(k), int(m or 1)
+        k, _, rest = config.partition("x")
+        m, _, dropout = rest.partition("d")
+        k, m, dropout = int(k), int(m or 1), float(dropout or 0)
         start = time.perf_counter()
-        root = HCLT(data.train, k, init="random", seed=args.seed, num_components=m).learn()
-        label = f"k={k}" + (f", {m} components" if m > 1 else "")
+        root = HCLT(data.train, k, init="random", seed=args.seed, num_components=m,
+                    tree_dropout=dropout).learn()
+        label = f"k={k}" + (f", {m} components" if m > 1 else "") + \
+            (f" (tree dropout {dropout})" if dropout else "")
         runs.append(("HCLT", root, time.perf_counter() - start, label))
     return runs
 
@@ -114,6 +121,8 @@ def main():
     parser.add_argument("--grid", default="100,300,1000", help="min_instances_slice values")
     parser.add_argument("--hclt", default="16,32",
                         help="HCLT configs: k latent states, or kxm for a mixture of m trees")
+    parser.add_argument("--full-batch-epochs", type=int, default=0,
+                        help="exact-EM epochs after the online ones (HCLT)")
     parser.add_argument("--batch", type=int, default=1024)
     parser.add_argument("--lr", type=float, default=0.5, help="online EM step size")
     parser.add_argument("--final-lr", type=float, default=0.02,
@@ -129,12 +138,14 @@ def main():
     if args.smoke:
         from _smoke_data import tiny_debd
         args.data = tiny_debd()
-        args.epochs, args.learnspn_epochs, args.grid, args.hclt = 1, 1, "50", "2,2x2"
+        args.epochs, args.learnspn_epochs, args.grid, args.hclt = 1, 1, "50", "2,2x2d0.5"
+        args.full_batch_epochs = 1
     import tensorflow as tf
     print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, {platform.processor() or '?'}; "
           f"TensorFlow {tf.__version__}; EM epochs {args.epochs} (HCLT) / {args.learnspn_epochs} "
           f"(LearnSPN), batch {args.batch}, "
-          f"step {args.lr} -> {args.final_lr}")
+          f"step {args.lr} -> {args.final_lr}, then {args.full_batch_epochs} exact-EM epochs "
+          f"(HCLT)")
     names = args.datasets.split(",") if args.datasets else debd_names(args.data)
     grid = [int(m) for m in args.grid.split(",")]
     configs = args.hclt.split(",")
@@ -152,7 +163,8 @@ def main():
             batch = min(args.batch, max(32, len(data.train) // 16))
             tuned = fine_tune(root, data.train, data.valid, epochs=epochs, batch_size=batch,
                               learning_rate=args.lr, final_learning_rate=args.final_lr,
-                              seed=args.seed)
+                              seed=args.seed, full_batch_epochs=args.full_batch_epochs
+                              if label == "HCLT" else 0)
             best = tuned.history[tuned.best_epoch]
             speeds = [h["samples_per_second"] for h in tuned.history[2:]
                       if h["samples_per_second"]] or [tuned.history[-1]["samples_per_second"]]

@@ -65,11 +65,22 @@ class ChowLiuTree(NamedTuple):
         return self.log_cpt[np.arange(self.num_vars), parent_values, data].sum(axis=1)
 
 
-def fit_chow_liu(data, num_vals, alpha=1.0, root=0):
-    """The Chow-Liu tree of int data `[rows, V]` (values `0..num_vals-1`), Laplace `alpha`."""
+def fit_chow_liu(data, num_vals, alpha=1.0, root=0, dropout=0.0, rng=None):
+    """The Chow-Liu tree of int data `[rows, V]` (values `0..num_vals-1`), Laplace `alpha`.
+
+    `dropout`: each variable pair's mutual information is discounted (times 1e-3) with this
+    probability (`rng` draws which) before the maximum spanning tree, so the tree is a strong
+    but different one: the trees of an HCLT mixture (each still spans every variable; the
+    discounted edges are used only where the others cannot connect).
+    """
     data = check_discrete_data(data, "data", num_vals=num_vals)
     mi = mutual_information(data, num_vals, alpha)
-    parents, order = maximum_spanning_tree(mi, root)
+    weights = mi
+    if dropout > 0:
+        rng = rng if rng is not None else np.random.default_rng(0)
+        dropped = np.triu(rng.random(mi.shape) < dropout, 1)
+        weights = np.where(dropped | dropped.T, mi * 1e-3, mi)
+    parents, order = maximum_spanning_tree(weights, root)
     counts = pair_counts(data, num_vals)                           # [V, K, V, K]
     num_vars = data.shape[1]
     log_cpt = np.empty((num_vars, num_vals, num_vals))

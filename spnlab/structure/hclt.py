@@ -74,14 +74,19 @@ class HCLT:
         init: "random" (Dirichlet(1) tables; trains best) or "chow_liu" (the Chow-Liu tree
             itself, needs `num_latent_states >= num_vals`; see `hidden_tree_parameters`);
             `noise` its blur.
-        num_components: a mixture of this many hidden trees over the same Chow-Liu tree, each
-            with its own initial parameters, uniformly weighted (1: one HCLT).
+        num_components: a mixture of this many hidden trees, uniformly weighted, each with its
+            own initial parameters (1: one HCLT).
+        tree_dropout: the mixture's trees after the first (the Chow-Liu tree) are spanning
+            trees of the mutual information with this share of the pairs discounted
+            (`fit_chow_liu(dropout=...)`), so the components differ in shape as well (0: all
+            over the Chow-Liu tree). Each step attaches one variable to every tree, in each
+            tree's own order.
         seed: seeds the initial parameters.
         variables: names (or `Variable`s) of the columns for the node graph.
     """
 
     def __init__(self, data, num_latent_states=16, num_vals=None, alpha=1.0, init="random",
-                 noise=0.1, seed=0, variables=None, num_components=1):
+                 noise=0.1, seed=0, variables=None, num_components=1, tree_dropout=0.0):
         self.data = check_discrete_data(data, "data")
         self.num_vals = values_per_variable(self.data, num_vals)
         self.num_latent_states = check_positive_int(num_latent_states, "num_latent_states")
@@ -93,12 +98,14 @@ class HCLT:
                              f"init='chow_liu' (each value needs a state). Received: "
                              f"num_latent_states={self.num_latent_states}")
         self.noise = check_number("noise", noise, 0.0, 1.0)
+        self.tree_dropout = check_number("tree_dropout", tree_dropout, 0.0, 1.0)
         if not is_int(seed):
             raise TypeError(f"Expected `seed` to be an int. Received: seed={seed!r}")
         self.seed = int(seed)
         self.variables = variables
         self.num_vars = self.data.shape[1]
-        self.tree = None
+        self.tree = None                   # the Chow-Liu tree (the first tree)
+        self.trees = None                  # the mixture components' trees
         self.decisions = []
         self._attached = 0                 # variables of tree.order in the model so far
         self._parameters = None
@@ -118,9 +125,13 @@ class HCLT:
         if self.tree is None:
             self.tree = fit_chow_liu(self.data, self.num_vals, self.alpha)
             rng = np.random.default_rng(self.seed)
-            self._parameters = [hidden_tree_parameters(self.tree, self.num_latent_states,
+            self.trees = [self.tree] + [
+                fit_chow_liu(self.data, self.num_vals, self.alpha, dropout=self.tree_dropout,
+                             rng=rng) if self.tree_dropout > 0 else self.tree
+                for _ in range(self.num_components - 1)]
+            self._parameters = [hidden_tree_parameters(tree, self.num_latent_states,
                                                        self.init, self.noise, rng)
-                                for _ in range(self.num_components)]
+                                for tree in self.trees]
             self._attached = 1
             root = int(self.tree.order[0])
             kind, reason = "tree", (f"mutual information of all {self.num_vars * (self.num_vars - 1) // 2} "
@@ -155,12 +166,13 @@ class HCLT:
         factorised leaves over the others (before the first step: all factorised)."""
         if self.tree is None:
             return self._marginals
-        order = self.tree.order[: self._attached]
-        position = {int(v): i for i, v in enumerate(order)}
-        parents = np.array([position.get(int(self.tree.parents[v]), -1) for v in order])
-        rest = [v for v in range(self.num_vars) if v not in position]
         components = []
-        for log_prior, log_transition, log_emission in self._parameters:
+        for shape, (log_prior, log_transition, log_emission) in zip(self.trees,
+                                                                     self._parameters):
+            order = shape.order[: self._attached]
+            position = {int(v): i for i, v in enumerate(order)}
+            parents = np.array([position.get(int(shape.parents[v]), -1) for v in order])
+            rest = [v for v in range(self.num_vars) if v not in position]
             tree = HiddenTreeBlock(order, parents, np.arange(len(order)), log_prior,
                                    log_transition[order], log_emission[order])
             components.append(tree if not rest else ProductBlock(

@@ -33,6 +33,22 @@ def test_full_batch_em_at_step_one_never_lowers_the_training_log_likelihood(lear
     np.testing.assert_allclose(log_value(root, data).mean(), max(train), rtol=1e-4)
 
 
+def test_exact_em_epochs_follow_online_em_and_never_lower_the_training_likelihood():
+    data, valid = _data(seed=2), _data(rows=100, seed=8)
+    root = HCLT(data, num_latent_states=3, init="random", seed=5).learn()
+    tuned = fine_tune(root, data, valid, epochs=2, batch_size=50, learning_rate=0.1,
+                      final_learning_rate=0.5, full_batch_epochs=4)
+    assert len(tuned.history) == 1 + 2 + 4
+    exact = [h["train_ll"] for h in tuned.history[2:]]      # from the last online epoch on
+    assert all(b >= a - 1e-4 for a, b in zip(exact, exact[1:])), exact
+    scores = [h["valid_ll"] for h in tuned.history]
+    assert tuned.best_epoch == int(np.argmax(scores))
+    with pytest.raises(ValueError, match="full_batch_epochs"):
+        fine_tune(root, data, epochs=1, full_batch_epochs=-1)
+    with pytest.raises(ValueError, match="sum_op='em'"):
+        fine_tune(root, data, epochs=1, sum_op="hard_em", full_batch_epochs=1)
+
+
 def test_best_validation_epoch_is_kept():
     data, valid = _data(seed=1), _data(rows=100, seed=9)
     root = HCLT(data, num_latent_states=4, init="random").learn()

@@ -261,6 +261,32 @@ def test_a_mixture_of_hidden_trees_is_the_average_of_its_components():
     assert len({round(float(p[0]), 6) for p in parts}) == 3     # three different initialisations
 
 
+def test_a_mixture_over_different_trees_is_valid_at_every_step_and_its_trees_span():
+    data = _clustered_data(rows=400, num_vars=6, seed=3)
+    mixture = HCLT(data, num_latent_states=2, seed=1, num_components=4, tree_dropout=0.6)
+    while mixture.step() is not None:                      # every partial mixture is an SPN
+        _check_graph(mixture, data)
+    assert len(mixture.decisions) == 6 and mixture.trees[0] is mixture.tree
+    shapes = set()
+    for tree in mixture.trees:                              # each a spanning tree, parents first
+        assert (tree.parents < 0).sum() == 1
+        assert sorted(map(int, tree.order)) == list(range(6))
+        seen = {int(tree.order[0])}
+        for v in tree.order[1:]:
+            assert int(tree.parents[v]) in seen
+            seen.add(int(v))
+        shapes.add(tuple(int(p) for p in tree.parents))
+    assert len(shapes) > 1                                  # the dropout gave other trees
+    # the first tree is the Chow-Liu tree: the maximum spanning tree of the mutual information
+    mi = mixture.tree.mutual_information
+    weight = lambda t: sum(mi[v, t.parents[v]] for v in range(6) if t.parents[v] >= 0)  # noqa
+    assert all(weight(mixture.tree) >= weight(t) - 1e-12 for t in mixture.trees)
+    # without dropout every component is over the Chow-Liu tree, as before
+    same = HCLT(data, num_latent_states=2, seed=1, num_components=3)
+    same.learn()
+    assert all(t is same.tree for t in same.trees)
+
+
 def test_chow_liu_start_needs_a_state_per_value_and_random_start_is_normalised():
     data = np.random.default_rng(0).integers(3, size=(100, 3))
     with pytest.raises(ValueError, match="num_latent_states.*num_vals=3"):
