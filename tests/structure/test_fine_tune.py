@@ -79,6 +79,8 @@ def test_noise_trains_on_perturbed_copies_and_is_seeded():
                       noise=0.3, seed=4)
     ll = [log_value(r, data).mean() for r in roots]
     assert ll[1] == pytest.approx(ll[2], abs=1e-6)          # the same noise for the same seed
+    assert [h["train_ll"] for h in again.history] == pytest.approx(
+        [h["train_ll"] for h in noisy.history], abs=1e-6)
     assert ll[0] > ll[1] + 0.01                              # noise pulls towards uniform
     assert clean.history[0]["train_ll"] == pytest.approx(noisy.history[0]["train_ll"])
     with pytest.raises(ValueError, match="noise"):
