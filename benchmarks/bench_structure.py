@@ -12,7 +12,7 @@ same script when it is installed; its failures are printed, not hidden.
     python benchmarks/bench_structure.py
     python benchmarks/bench_structure.py --datasets nltcs,plants --epochs 20
     python benchmarks/bench_structure.py --datasets dna --hclt 16x8d0.5 --lr 0.1 \
-        --final-lr 0.9 --epochs 40 --full-batch-epochs 80 --batch 256
+        --final-lr 0.9 --epochs 40 --full-batch-epochs 80 --batch 256 --steps-per-epoch 6
     python benchmarks/bench_structure.py --smoke         # tiny synthetic data (the tests)
 """
 import argparse
@@ -124,6 +124,8 @@ def main():
     parser.add_argument("--full-batch-epochs", type=int, default=0,
                         help="exact-EM epochs after the online ones (HCLT)")
     parser.add_argument("--batch", type=int, default=1024)
+    parser.add_argument("--steps-per-epoch", type=int, default=16,
+                        help="at least this many EM steps per epoch (smaller batches)")
     parser.add_argument("--lr", type=float, default=0.5, help="online EM step size")
     parser.add_argument("--final-lr", type=float, default=0.02,
                         help="step size of the last epoch (geometric decay)")
@@ -159,8 +161,9 @@ def main():
         for label, root, seconds, hyper in candidates:
             nodes, edges, params = graph_size(root)
             epochs = args.epochs if label == "HCLT" else args.learnspn_epochs
-            # small data sets get at least 16 steps per epoch (DNA: 1,600 rows, batch 100)
-            batch = min(args.batch, max(32, len(data.train) // 16))
+            # small data sets get at least --steps-per-epoch steps per epoch (DNA: 1,600 rows,
+            # batch 100 at 16)
+            batch = min(args.batch, max(32, len(data.train) // args.steps_per_epoch))
             tuned = fine_tune(root, data.train, data.valid, epochs=epochs, batch_size=batch,
                               learning_rate=args.lr, final_learning_rate=args.final_lr,
                               seed=args.seed, full_batch_epochs=args.full_batch_epochs
