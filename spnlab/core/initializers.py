@@ -143,3 +143,36 @@ class PoonDomingosStddevOfQuantileSplit(_QuantileSplit):
 
     def _statistic(self, group):
         return np.maximum(group.std(axis=0), 1e-3)
+
+
+@register
+class ReshapedConstant(keras.initializers.Constant):
+    """`keras.initializers.Constant` as LibSPN-Keras programs use it (tf.keras semantics): an
+    array with exactly as many entries as the variable is reshaped to the variable's shape (4
+    root weights for a `[1, 1, 4, 1]` accumulator), where Keras 3's `Constant` would broadcast
+    it (to `[1, 1, 4, 4]`) and the build would fail. A scalar, or an array that broadcasts to
+    the shape, fills the variable as before; anything else is a clear error.
+    """
+
+    def __call__(self, shape, dtype=None):
+        value = np.asarray(self.value)
+        shape = tuple(int(n) for n in shape)
+        if value.ndim and value.shape != shape and value.size == int(np.prod(shape)):
+            value = value.reshape(shape)
+        try:
+            value = np.broadcast_to(value, shape)
+        except ValueError:
+            raise ValueError(f"Expected a constant initializer with {int(np.prod(shape))} "
+                             f"entries (reshaped) or one that broadcasts to the variable's "
+                             f"shape {list(shape)}. Received: a constant of shape "
+                             f"{list(value.shape)}") from None
+        return tf.constant(value, dtype=dtype or "float32")
+
+
+def get(identifier):
+    """`keras.initializers.get`, with a `Constant` turned into `ReshapedConstant` (the layers'
+    initializer arguments go through this)."""
+    initializer = keras.initializers.get(identifier)
+    if type(initializer) is keras.initializers.Constant:
+        return ReshapedConstant(initializer.value)
+    return initializer

@@ -2,6 +2,7 @@
 import keras
 import tensorflow as tf
 
+from spnlab.core import initializers
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
 from spnlab.core.ops.checks import after, check_real_dtype
 
@@ -116,7 +117,7 @@ class CategoricalLeaf(BaseLeaf):
         self.use_accumulators = bool(use_accumulators)
         default = (keras.initializers.RandomUniform(0.5, 1.5) if use_accumulators
                    else keras.initializers.RandomNormal(stddev=0.5))
-        self.accumulator_initializer = keras.initializers.get(accumulator_initializer or default)
+        self.accumulator_initializer = initializers.get(accumulator_initializer or default)
 
     def _build_parameters(self, shape):
         self._param_shape = shape

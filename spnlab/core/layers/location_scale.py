@@ -5,6 +5,7 @@ import keras
 import tensorflow as tf
 
 from spnlab._args import check_number
+from spnlab.core import initializers
 from spnlab.core.constraints import GreaterEqualEpsilon
 from spnlab.core.layers.leaves_base import BaseLeaf, with_em_statistics
 from spnlab.core.ops.checks import check_finite_values, check_real_dtype
@@ -38,10 +39,10 @@ class LocationScaleLeafBase(BaseLeaf):
                  scale_initializer=None, scale_trainable=False, accumulator_initializer=None,
                  use_accumulators=False, scale_constraint=None, min_scale=1e-3, **kwargs):
         super().__init__(num_components, **kwargs)
-        self.location_initializer = keras.initializers.get(
+        self.location_initializer = initializers.get(
             location_initializer or keras.initializers.TruncatedNormal(stddev=1.0))
-        self.scale_initializer = keras.initializers.get(scale_initializer or "ones")
-        self.accumulator_initializer = keras.initializers.get(accumulator_initializer or "ones")
+        self.scale_initializer = initializers.get(scale_initializer or "ones")
+        self.accumulator_initializer = initializers.get(accumulator_initializer or "ones")
         self.location_trainable = bool(location_trainable)
         self.scale_trainable = bool(scale_trainable)
         self.use_accumulators = bool(use_accumulators)

@@ -2,7 +2,7 @@
 import keras
 import tensorflow as tf
 
-from spnlab.core import config
+from spnlab.core import config, initializers
 from spnlab.core.layers.shapes import check_region_shape
 from spnlab.core.ops.logspace import normalize_log_weights
 from spnlab.core.optimizers import set_count_normalization
@@ -52,7 +52,7 @@ class SumLayerBase(keras.layers.Layer):
         self.logspace_accumulators = (self.sum_op.default_logspace_accumulators()
                                       if logspace_accumulators is None else logspace_accumulators)
         self.sum_op._check_accumulator_space(self.logspace_accumulators)
-        self.accumulator_initializer = keras.initializers.get(
+        self.accumulator_initializer = initializers.get(
             accumulator_initializer or config.get_default_accumulator_initializer())
         self.accumulator_regularizer = keras.regularizers.get(accumulator_regularizer)
         self.logspace_accumulator_constraint = keras.constraints.get(
