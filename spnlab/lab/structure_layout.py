@@ -108,18 +108,13 @@ class FinalLayout:
 
 class LazyFinalLayout:
     """A `FinalLayout` made on first use (on a drawing thread: learning ahead takes ~1-10 s),
-    once; `get()` returns it (None while another thread makes it and `wait` is False)."""
+    once, whichever thread asks first; `get()` returns it."""
 
     def __init__(self, make):
         self._make, self._layout, self._lock = make, None, threading.Lock()
 
-    def get(self, wait=True):
-        if self._layout is None:
-            if not self._lock.acquire(blocking=wait):
-                return None
-            try:
-                if self._layout is None:
-                    self._layout = self._make()
-            finally:
-                self._lock.release()
+    def get(self):
+        with self._lock:
+            if self._layout is None:
+                self._layout = self._make()
         return self._layout

@@ -205,10 +205,10 @@ class StructureRun:
         from spnlab.graph import to_dot, topological_order
         if self._nodes_seen > max_nodes:           # a learned graph only grows: skip the build
             return None
-        labels = {}
+        labels = {}                                # {node: slice id}, for `positions`
         part = self.new_part(labels) if highlight_new else None
-        if not labels:
-            self._graph = self.learner.graph(labels) if self._final is not None else self.graph()
+        if not labels and self._final is not None:
+            self._graph = self.learner.graph(labels)
         root = self.graph()
         self._nodes_seen = len(topological_order(root))
         if self._nodes_seen > max_nodes:
@@ -233,19 +233,17 @@ class StructureRun:
         learner = LEARNERS[self.learner_name](self.train, seed=self.seed, **self.options)
         return FinalLayout(learner, self.FINAL_LAYOUT_MAX_NODES)
 
-    def positions(self, dot_text, wait=True):
+    def positions(self, dot_text):
         """Node places for the last `dot()` text that keep every node where it is in the final
         structure's layout (`spnlab.lab.structure_layout`): `(bb, {node id: {"pos", "width",
-        "height"}})` for `spnlab.graph.render.render_pinned`, or None (HCLT, a final structure
-        over `FINAL_LAYOUT_MAX_NODES` nodes, an older text). The first call learns the final
-        structure ahead and lays it out (seconds): call it off the event loop. `wait=False`:
-        None instead of waiting for another thread's first call."""
+        "height"}}, the final layout's edge routes)`, the arguments of
+        `spnlab.graph.render.render_pinned` after the text; or None (HCLT, a final structure
+        too large to draw whole, an older text). The first call learns the final structure
+        ahead and lays it out (seconds): call it off the event loop."""
         described = self._described.get(dot_text)
         if self._final is None or described is None:
             return None
-        layout = self._final.get(wait)
-        if layout is None:
-            return None
+        layout = self._final.get()
         pins = layout.place(node_statements(dot_text), described)
         return None if pins is None else (layout.bb, pins, layout.edges)
 

@@ -84,13 +84,17 @@ class Workbench(widgets.VBox):
         data = self._learning.get("dataset", cfg.dataset)
         return widgets.HTML(
             f"<b>Structure mode</b>: {learner} is learning a structure from {data}, one "
-            f"decision per Step. <b>Train parameters</b> (when the learner has finished) hands the structure "
-            f"to this session; until then the session keeps its {cfg.structure} model.")
+            f"decision per Step. <b>Train parameters</b> (when the learner has finished) hands "
+            f"the structure to this session; until then the session keeps its {cfg.structure} "
+            f"model.")
 
     def _train(self, changes, run):
-        self.session.rebuild(structure_run=run, **changes)     # "reset": _follow_structure
-        self._learning = None
-        self._layout()
+        learning, self._learning = self._learning, None
+        try:
+            self.session.rebuild(structure_run=run, **changes)  # "reset": _follow_structure
+        except Exception:
+            self._learning = learning                           # still in structure mode
+            raise
         return self.session
 
     def _set_structure(self, view):
@@ -102,8 +106,9 @@ class Workbench(widgets.VBox):
         """After a reset or rebuild: the learner's view follows the session's learned
         structure (a new view for another run, none for a structure not learned)."""
         run = self.session.structure_run
-        if self._learning is not None:
-            return                      # structure mode: the view steps its own run
+        # A rebuild during structure mode (Build of a structure that is not learned) ends it:
+        # the learner being stepped is not the session's.
+        self._learning = None
         if run is None:
             self._set_structure(None)
         elif self.structure is None or self.structure.run is not run:

@@ -95,6 +95,21 @@ def test_a_learner_that_cannot_start_leaves_the_workbench_as_it_was(bench_dir):
     wb.close()
 
 
+def test_building_another_structure_during_structure_mode_leaves_it(bench_dir):
+    wb = Workbench("classroom", data_dir=bench_dir, test_every=0)
+    s, b = wb.session, wb.builder
+    b.structure.value, b.dataset.value = "learnspn", "toy"
+    b.build.click()
+    assert wb.learning and s.structure_run is None
+    wb.structure.step()
+    b.structure.value = "ratspn"                     # changed their mind: a random structure
+    b.build.click()
+    assert b.error.value == "" and not wb.learning and wb.structure is None
+    assert s.config.structure == "ratspn" and s.config.dataset == "toy"
+    assert wb.children == (wb.builder, wb.trainer, wb.likelihood, wb.tabs)
+    wb.close()
+
+
 def test_a_session_that_starts_learned_shows_its_learner_following_the_training():
     wb = Workbench("classroom", structure="hclt", test_every=0,
                    learner_options={"num_latent_states": 2}, compact=True)
